@@ -1,0 +1,102 @@
+"""Calibrate the validation-loss checks: train each known answer over several seeds and write
+``grader/reference.json`` (per-seed figures, versions, CPU, thread count, data sha256s).
+
+Run: ``python -m grader calibrate`` (about 15 minutes on 2 CPU cores).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+from datetime import date
+from pathlib import Path
+
+from .questions import CALIBRATION_VARIANTS, Variant
+
+REFERENCE_PATH = Path(__file__).with_name("reference.json")
+FORMAT_VERSION = 1
+# Threshold rule: worst calibrated seed plus half the calibrated spread (at least 1% of it).
+MARGIN_OF_SPREAD = 0.5
+MIN_RELATIVE_MARGIN = 0.01
+
+
+def threshold(values: list[float]) -> float:
+    worst, best = max(values), min(values)
+    return worst + max(MARGIN_OF_SPREAD * (worst - best), MIN_RELATIVE_MARGIN * worst)
+
+
+def false_fail_probability(values: list[float]) -> float:
+    """P(a new run lands above the threshold) if runs are normal with the seeds' mean and sd."""
+    mean, sd = statistics.mean(values), statistics.stdev(values)
+    if sd == 0:
+        return 0.0
+    z = (threshold(values) - mean) / sd
+    return statistics.NormalDist().cdf(-z)
+
+
+def machine() -> dict:
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": sys.version.split()[0],
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
+
+
+def run_variant(variant: Variant, log=print) -> dict:
+    from .training import evaluate, train
+
+    q = variant.question
+    runs = []
+    for seed in variant.seeds:
+        run = train(variant.code, q.expected.input_dim, q.protocol, seed=seed)
+        evaluated = evaluate(run.model, q.protocol)
+        runs.append({
+            "seed": seed,
+            "min_val_loss": run.min_val_loss,
+            "final_val_loss": run.final_val_loss,
+            "evaluated_val_loss": evaluated,
+            "fit_seconds": round(run.seconds, 2),
+            "val_loss": run.history["val_loss"],
+            "loss": run.history["loss"],
+        })
+        log(f"{q.id:12s} {variant.name:24s} seed {seed}: min {run.min_val_loss:.4f} "
+            f"final {run.final_val_loss:.4f} evaluated {evaluated:.4f} ({run.seconds:.1f} s)")
+    return {"question": q.id, "variant": variant.name, "correct": variant.correct, "note": variant.note, "runs": runs}
+
+
+def calibrate(variants=CALIBRATION_VARIANTS, path: Path = REFERENCE_PATH, log=print) -> dict:
+    from . import data
+
+    results = [run_variant(v, log) for v in variants]
+    reference = {
+        "format": FORMAT_VERSION,
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "data_sha256": {name: entry["sha256"] for name, entry in data.manifest().items()},
+        "rule": (f"for min val_loss over epochs and for the final weights' val_loss alike: threshold = "
+                 f"max over seeds + max({MARGIN_OF_SPREAD} x (max - min), {MIN_RELATIVE_MARGIN} x max)"),
+        "variants": results,
+    }
+    path.write_text(json.dumps(reference, indent=1) + "\n")
+    return reference
+
+
+if __name__ == "__main__":
+    calibrate()

@@ -1,0 +1,95 @@
+"""python -m grader: grade a submission (the main job), or build, calibrate, batch-grade.
+
+    python -m grader PATH [--json REPORT.json] [--html REPORT.html]
+    python -m grader build          regenerate solutions/ and exercises/
+    python -m grader calibrate      re-measure the val_loss reference (about 15 min)
+
+Exit status: 0 when every autograded question passes, 1 when one fails, 2 on a usage error
+or a submission that cannot be read.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ("build", "calibrate", "batch")
+
+
+def nbgrader_env() -> dict:
+    """nbgrader runs `alembic` from PATH: put this interpreter's scripts folder first."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def build_notebooks(args) -> int:
+    """Write solutions/ from the question definitions, then exercises/ with nbgrader."""
+    import subprocess
+    import tempfile
+
+    from .notebook_source import write_solutions
+    from .questions import ASSIGNMENT
+
+    for path in write_solutions(ROOT):
+        print(f"wrote {path.relative_to(ROOT)}")
+    with tempfile.TemporaryDirectory() as scratch:  # a throwaway gradebook, not the course's
+        command = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
+                   "--db", f"sqlite:///{scratch}/gradebook.db"]
+        return subprocess.call(command, cwd=ROOT, env=nbgrader_env())
+
+
+def calibrate(args) -> int:
+    from .calibrate import calibrate as run
+
+    run()
+    return 0
+
+
+def grade_command(argv) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", type=Path, help="a submission folder, or one notebook (.ipynb)")
+    parser.add_argument("--json", type=Path, metavar="REPORT", help="write a machine-readable report here")
+    parser.add_argument("--html", type=Path, metavar="REPORT", help="write the feedback report (HTML) here")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell before it is stopped (default 300)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+
+    from .harness import DEFAULT_CELL_TIMEOUT, SubmissionError, print_progress
+    from .report import summary, write_html, write_json
+    from .submission import grade
+
+    try:
+        report = grade(args.path, cell_timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
+                       progress=None if args.quiet else print_progress, expect_all=args.path.is_dir())
+    except SubmissionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary(report))
+    if args.json:
+        write_json(report, args.json)
+        print(f"JSON report: {args.json}")
+    if args.html:
+        write_html(report, args.html)
+        print(f"Feedback report: {args.html}")
+    return 0 if report.passed else 1
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        if not argv:
+            print(__doc__)
+            return 2
+        return grade_command(argv)
+    command, rest = argv[0], argv[1:]
+    if command == "build":
+        return build_notebooks(rest)
+    if command == "calibrate":
+        return calibrate(rest)
+    from .batch import main as batch_main
+
+    return batch_main(rest)

@@ -1,0 +1,159 @@
+"""Turn what a notebook run left behind into verdicts, in the grader's own process.
+
+Nothing the student's kernel says is taken on trust: the architecture is read from the saved
+model file, and the validation loss is recomputed here from the saved weights. The history the
+notebook produced is only drawn in the report, and a history that disagrees with the weights is
+reported as such.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .checks import check_architecture, check_val_loss
+from .harness import NotebookRun
+from .questions import CodingQuestion, FreeResponse, questions_of
+from .verdict import Verdict
+
+
+
+@dataclass
+class QuestionResult:
+    question: object
+    parts: dict = field(default_factory=dict)  # "architecture"/"val_loss" -> (Verdict, points)
+    history: dict | None = None
+    manual: bool = False
+    answer: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return all(verdict.passed for verdict, _ in self.parts.values())
+
+    @property
+    def points(self) -> int:
+        return sum(points for verdict, points in self.parts.values() if verdict.passed)
+
+    @property
+    def max_points(self) -> int:
+        return self.question.points
+
+    @property
+    def message(self) -> str:
+        if self.manual:
+            return "Free response: to be read by the instructor."
+        failing = [verdict for verdict, _ in self.parts.values() if not verdict.passed]
+        return "\n".join(v.text() for v in (failing or [v for v, _ in self.parts.values()]))
+
+    def to_dict(self) -> dict:
+        q = self.question
+        val = self.parts.get("val_loss", (None, 0))[0]
+        return {
+            "id": q.id,
+            "title": q.title,
+            "manual": self.manual,
+            "passed": None if self.manual else self.passed,
+            "points": None if self.manual else self.points,
+            "max_points": self.max_points,
+            "message": self.message,
+            "val_loss": val.val_loss if val else None,
+            "threshold": val.threshold if val else None,
+            "parts": {name: dict(v.to_dict(), points=p if v.passed else 0, max_points=p)
+                      for name, (v, p) in self.parts.items()},
+            "answer": self.answer if self.manual else None,
+        }
+
+
+def _load_model(folder: Path):
+    import keras
+
+    return keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
+
+
+def _status(folder: Path) -> dict:
+    return json.loads((folder / "status.json").read_text())
+
+
+def architecture_gate(question_id: str, folder: Path) -> bool:
+    """For the harness: is the freshly built model's architecture right (worth training)?"""
+    from .questions import BY_ID
+
+    try:
+        if _status(folder).get("model") != "saved":
+            return False
+        return check_architecture(BY_ID[question_id], _load_model(folder)).passed
+    except Exception:  # noqa: BLE001 - unreadable: grading will say why
+        return False
+
+
+def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
+    result = QuestionResult(question)
+    model_cell, train_cell = f"{question.id}_model", f"{question.id}_train"
+    answer_problems = run.problems_in({model_cell})
+    train_problems = run.problems_in({train_cell})
+    folder = run.exports.get(question.id)
+
+    def fail_both(message: str, not_attempted: bool = False) -> QuestionResult:
+        result.parts["architecture"] = (Verdict(False, message, not_attempted=not_attempted), question.points_architecture)
+        result.parts["val_loss"] = (Verdict(False, "Not graded: " + message[0].lower() + message[1:]), question.points_val_loss)
+        return result
+
+    if model_cell in run.missing_cells:
+        return fail_both("The answer cell of this question was deleted from the notebook: "
+                         "copy it back from the original exercise and fill it in.", True)
+    if answer_problems:
+        return fail_both(f"Your answer cell failed: {answer_problems[0].describe()}")
+    dead = [p for p in run.problems if p.kind == "dead kernel" and p.grade_id.startswith(question.id)]
+    if dead:
+        return fail_both(f"Not graded: {dead[0].describe()}")
+    if folder is None:
+        return fail_both("The notebook stopped before this question was trained: "
+                         + (run.problems[0].describe() if run.problems else "its cells did not run."))
+    status = _status(folder)
+    if status.get("model") != "saved":
+        model_state = status.get("model")
+        if model_state is None:
+            message = "`model` is not defined after your answer cell: assign your Keras model to `model`."
+        elif model_state.startswith("type:"):
+            message = (f"`model` should be a Keras model (keras.Sequential([...])); "
+                       f"found a {model_state[5:]}.")
+        else:
+            message = f"`model` could not be saved for grading ({model_state}): use only keras.layers layers."
+        return fail_both(message, model_state is None)
+    try:
+        model = _load_model(folder)
+    except Exception as error:  # noqa: BLE001 - custom or unsafe layers
+        return fail_both(f"The model uses something that is not a standard Keras layer, so it cannot be "
+                         f"graded ({type(error).__name__}: {str(error)[:200]}). Use keras.layers only.")
+    architecture = check_architecture(question, model)
+    result.parts["architecture"] = (architecture, question.points_architecture)
+    history = None
+    if (folder / "history.json").exists():
+        history = json.loads((folder / "history.json").read_text())
+    result.history = history
+    if not architecture.passed:
+        result.parts["val_loss"] = (Verdict(False, "Not graded until the architecture is right."), question.points_val_loss)
+        return result
+    if history is None and not train_problems:
+        result.parts["val_loss"] = (Verdict(False, "The model was not trained: the training cell did not run."),
+                                    question.points_val_loss)
+        return result
+    if train_problems:
+        result.parts["val_loss"] = (Verdict(False, f"The training cell failed: {train_problems[0].describe()}"),
+                                    question.points_val_loss)
+        return result
+    from .training import evaluate
+
+    val_loss = evaluate(model, question.protocol)
+    result.parts["val_loss"] = (check_val_loss(question, val_loss, history), question.points_val_loss)
+    return result
+
+
+def grade_notebook(run: NotebookRun) -> list[QuestionResult]:
+    results = []
+    for question in questions_of(run.notebook):
+        if isinstance(question, FreeResponse):
+            results.append(QuestionResult(question, manual=True, answer=run.free_answers.get(question.id, "")))
+        else:
+            results.append(grade_coding(question, run))
+    return results

@@ -1,0 +1,376 @@
+"""Run a submitted notebook in a fresh Jupyter kernel and export what the checks need.
+
+The harness executes the *canonical* notebook (built from ``notebook_source``) with the
+student's answer cells and extra cells put in, so a locked cell that a student edited or
+deleted runs as released. Test cells and demonstrations are skipped: grading re-derives its
+verdicts in its own process from the exported models. After each question's training cell an
+export cell saves the model (``.keras``) and history; it carries a fresh nonce, so files that
+student code wrote in advance are recognised as stale.
+
+Errors stay local: a cell that raises or times out marks its question; a kernel that dies is
+restarted, the setup cells re-run, and grading goes on with the next question.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .notebook_source import DEMONSTRATION_TAG, NOTEBOOK_BUILDERS
+from .questions import SEED, CodingQuestion, questions_of
+
+DEFAULT_CELL_TIMEOUT = 300
+DEFAULT_MEMORY_LIMIT = 6 * 1024**3  # address space of the kernel; TensorFlow trains in < 4 GB
+MAX_OUTPUT_CHARS = 20_000  # per cell: a flood of prints is cut, not kept in memory
+
+
+class SubmissionError(Exception):
+    """The submission file cannot be read as a notebook; the message says why."""
+
+
+@dataclass
+class CellProblem:
+    grade_id: str
+    index: int  # 1-based position of the cell in the student's view of the canonical notebook
+    kind: str  # "error", "timeout", "dead kernel"
+    ename: str = ""
+    evalue: str = ""
+
+    def describe(self) -> str:
+        where = cell_label(self.grade_id)
+        if self.kind == "timeout":
+            return f"{where} ran longer than the time limit and was stopped."
+        if self.kind == "dead kernel":
+            return (f"the Python kernel died while running {where} (for example sys.exit, "
+                    f"os._exit, a kill or running out of memory){': ' + self.evalue if self.evalue else ''}.")
+        return f"{where} raised {self.ename}: {self.evalue}"
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    exports: dict = field(default_factory=dict)  # question id -> export folder (verified nonce)
+    problems: list = field(default_factory=list)  # CellProblem
+    missing_cells: list = field(default_factory=list)  # answer grade ids the student deleted
+    free_answers: dict = field(default_factory=dict)  # question id -> text
+    seconds: float = 0.0
+    executed: object = None  # the executed notebook (outputs capped)
+
+    def problems_in(self, grade_ids) -> list:
+        return [p for p in self.problems if p.grade_id in grade_ids]
+
+
+def cell_label(grade_id: str) -> str:
+    """How a student recognises a cell: 'the training cell of spotify Q1 (spotify_q1_train)'."""
+    parts = grade_id.split("_")
+    if len(parts) >= 3 and parts[1].startswith("q"):
+        question = f"{parts[0]} {parts[1].upper()}"
+        role = {"model": "your answer cell", "train": "the training cell", "seed": "the seed cell",
+                "data": "the data cell"}.get(parts[2], "a cell")
+        return f"{role} of {question} ({grade_id})"
+    if grade_id.endswith("_setup"):
+        return f"the setup cell at the top ({grade_id})"
+    return f"a cell you added ({grade_id})" if grade_id.startswith("after ") else grade_id
+
+
+def read_submission(path: Path):
+    """Read a notebook of any nbformat version, or raise SubmissionError with a clear reason."""
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SubmissionError(f"{path} cannot be read: {error}") from None
+    if not raw.strip():
+        raise SubmissionError(f"{path} is empty: it should be a Jupyter notebook (.ipynb).")
+    try:
+        json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(
+            f"{path} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}): "
+            "the file is damaged or truncated. Re-download it from Jupyter (File > Download) and submit again."
+        ) from None
+    try:
+        nb = nbformat.reads(raw, as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
+        raise SubmissionError(f"{path} is JSON but not a Jupyter notebook: {error}") from None
+    if not isinstance(nb.get("cells"), list):
+        raise SubmissionError(f"{path} is not a Jupyter notebook: it has no list of cells.")
+    return nb
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _is_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def assemble(student, notebook: str):
+    """The canonical notebook with the student's answers and extra code cells put in."""
+    canonical = NOTEBOOK_BUILDERS[notebook]()
+    known = {_grade_id(c) for c in canonical.cells}
+    answers, extras, anchor = {}, {}, None
+    for cell in student.cells:
+        gid = _grade_id(cell)
+        if gid in known:
+            anchor = gid
+            if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+                answers[gid] = cell
+        elif cell.get("cell_type") == "code" and cell.get("source", "").strip():
+            extras.setdefault(anchor, []).append(cell.source)
+    assembled, missing = [], []
+    for source in extras.get(None, []):
+        assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "extra"}}))
+    for cell in canonical.cells:
+        gid = _grade_id(cell)
+        meta = cell.metadata["nbgrader"]
+        if meta.get("solution"):
+            if gid not in answers:
+                missing.append(gid)
+            if cell.cell_type == "code":
+                source = answers[gid].source if gid in answers else ""
+                assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "answer", "grade_id": gid}}))
+            else:
+                text = answers[gid].source if gid in answers else ""
+                assembled.append(nbformat.v4.new_markdown_cell(text, metadata={"kit": {"role": "free", "grade_id": gid}}))
+        elif cell.cell_type == "code" and not _is_test(cell) and DEMONSTRATION_TAG not in cell.metadata.get("tags", []):
+            assembled.append(nbformat.v4.new_code_cell(cell.source, metadata={"kit": {"role": "locked", "grade_id": gid}}))
+        for source in extras.get(gid, []):
+            assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "extra", "after": gid}}))
+    nb = nbformat.v4.new_notebook(cells=assembled, metadata=canonical.metadata)
+    return nb, missing
+
+
+def _reset_source() -> str:
+    return "for _kit_name in ('model', 'history'):\n    globals().pop(_kit_name, None)\ndel _kit_name"
+
+
+def _export_source(folder: Path, nonce: str) -> str:
+    return f"""def _kit_export(folder={str(folder)!r}, nonce={nonce!r}):
+    import json, os
+    import keras
+    os.makedirs(folder, exist_ok=True)
+    status = {{"nonce": nonce, "model": None, "history": False}}
+    candidate = globals().get("model")
+    if isinstance(candidate, keras.Model):
+        try:
+            candidate.save(os.path.join(folder, "model.keras"))
+            status["model"] = "saved"
+        except Exception as error:
+            status["model"] = "unsavable: " + type(error).__name__ + ": " + str(error)[:300]
+    elif candidate is not None:
+        status["model"] = "type:" + type(candidate).__name__
+    record = getattr(globals().get("history"), "history", None)
+    if isinstance(record, dict):
+        try:
+            with open(os.path.join(folder, "history.json"), "w") as handle:
+                json.dump({{k: [float(v) for v in vs] for k, vs in record.items()}}, handle)
+            status["history"] = True
+        except Exception:
+            pass
+    with open(os.path.join(folder, "status.json"), "w") as handle:
+        json.dump(status, handle)
+_kit_export()
+del _kit_export"""
+
+
+def kernel_environment(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+        "DROPOUT_KIT_HIDE_SOLUTIONS": "1",
+        "PYTHONWARNINGS": "ignore",
+    })
+    env.update(extra or {})
+    return env
+
+
+def _kernel_manager_class(memory_limit: int | None):
+    from jupyter_client.manager import AsyncKernelManager
+
+    prefix = []
+    if memory_limit and shutil.which("prlimit"):
+        prefix = ["prlimit", f"--as={int(memory_limit)}", "--"]
+
+    class LimitedKernelManager(AsyncKernelManager):
+        """Starts the kernel under an address-space limit, so a memory bomb fails alone, and
+        talks to it over Unix sockets (no TCP port, nothing for other users to connect to)."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(Path(tempfile.mkdtemp(prefix="kit-ipc-")) / "kernel")
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            return prefix + super().format_kernel_cmd(extra_arguments)
+
+    return LimitedKernelManager
+
+
+def _make_client(nb, workdir: Path, cell_timeout: int, memory_limit: int | None):
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            out = super().output(outs, msg, display_id, cell_index)
+            _cap_outputs(outs)
+            return out
+
+    return CappedClient(
+        nb,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {cell_timeout} s", "traceback": []},
+        resources={"metadata": {"path": str(workdir)}},
+        kernel_manager_class=_kernel_manager_class(memory_limit),
+        shutdown_kernel="immediate",
+    )
+
+
+def _cap_outputs(outs) -> None:
+    total = 0
+    for index, out in enumerate(outs):
+        text = out.get("text")
+        if isinstance(text, str):
+            if total + len(text) > MAX_OUTPUT_CHARS:
+                out["text"] = text[: max(0, MAX_OUTPUT_CHARS - total)] + "\n[... output cut by the grader ...]\n"
+                del outs[index + 1:]
+                return
+            total += len(text)
+
+
+def _error_of(cell):
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return out.get("ename", "Error"), str(out.get("evalue", ""))[:500]
+    return None
+
+
+def run_notebook(
+    path: Path,
+    notebook: str,
+    workdir: Path,
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    progress=None,
+    env: dict | None = None,
+    architecture_gate=None,
+) -> NotebookRun:
+    """Execute one submitted notebook; the returned run says what each question left behind.
+
+    ``architecture_gate(question_id, export_folder) -> bool`` is asked right after each answer
+    cell: when the architecture is already wrong, the training cell is skipped (its val_loss is
+    not graded anyway), which makes grading a wrong answer cost no training.
+    """
+    from nbclient.exceptions import DeadKernelError
+
+    started = time.perf_counter()
+    student = read_submission(path)
+    nb, missing = assemble(student, notebook)
+    run = NotebookRun(notebook, missing_cells=missing)
+    for cell in nb.cells:
+        role = cell.metadata.get("kit", {})
+        if role.get("role") == "free":
+            run.free_answers[role["grade_id"].removesuffix("_answer")] = cell.source
+    workdir.mkdir(parents=True, exist_ok=True)
+    exports = workdir / ".kit-exports"
+    shutil.rmtree(exports, ignore_errors=True)
+    coding = {q.id: q for q in questions_of(notebook) if isinstance(q, CodingQuestion)}
+    code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    position = 0
+    skipped: set = set()
+    say = progress or (lambda message: None)
+    kernel_env = kernel_environment(env)
+    while position < len(code_cells):
+        client = _make_client(nb, workdir, cell_timeout, memory_limit)
+        restarted = position > 0
+        try:
+            with client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=subprocess.DEVNULL):
+                if restarted:  # after a dead kernel: run the locked setup cells again
+                    for index, cell in code_cells[:position]:
+                        gid = cell.metadata["kit"].get("grade_id", "")
+                        if cell.metadata["kit"]["role"] == "locked" and not any(gid.startswith(q) for q in coding):
+                            client.execute_cell(nbformat.v4.new_code_cell(cell.source), index)
+                while position < len(code_cells):
+                    index, cell = code_cells[position]
+                    kit = cell.metadata["kit"]
+                    gid = kit.get("grade_id", kit.get("after", ""))
+                    qid = next((q for q in coding if gid.startswith(q + "_")), None)
+                    if kit.get("grade_id") in skipped:
+                        say(f"{notebook}: skipping {gid} (the architecture is not right yet)")
+                        position += 1
+                        continue
+                    if kit.get("grade_id", "").endswith("_seed"):
+                        client.execute_cell(nbformat.v4.new_code_cell(_reset_source()), index)
+                    say(f"{notebook}: cell {index + 1}/{len(nb.cells)} {gid or 'extra cell'}")
+                    t0 = time.perf_counter()
+                    client.execute_cell(cell, index)
+                    problem = _error_of(cell)
+                    if problem:
+                        kind = "timeout" if problem[0] == "CellTimeoutError" else "error"
+                        label = kit.get("grade_id") or f"after {gid}"
+                        run.problems.append(CellProblem(label, index + 1, kind, *problem))
+                    say(f"{notebook}: cell {index + 1} done in {time.perf_counter() - t0:.1f} s"
+                        + (f" ({problem[0]})" if problem else ""))
+                    position += 1
+                    if qid and kit.get("grade_id") == f"{qid}_train":
+                        _export(client, index, exports / qid, run, qid)
+                    if qid and kit.get("grade_id") == f"{qid}_model" and architecture_gate is not None:
+                        _export(client, index, exports / qid, run, qid)
+                        if not problem and qid in run.exports and not architecture_gate(qid, run.exports[qid]):
+                            skipped.add(f"{qid}_train")
+        except DeadKernelError as error:
+            index, cell = code_cells[position]
+            gid = cell.metadata["kit"].get("grade_id", "extra cell")
+            run.problems.append(CellProblem(gid, index + 1, "dead kernel", "DeadKernelError", str(error)[:200]))
+            say(f"{notebook}: the kernel died in cell {index + 1}; restarting for the remaining questions")
+            position = _next_question_start(code_cells, position, coding)
+        except Exception as error:  # noqa: BLE001 - a kernel that cannot start or talk
+            index = code_cells[min(position, len(code_cells) - 1)][0]
+            run.problems.append(CellProblem("kernel", index + 1, "dead kernel", type(error).__name__, str(error)[:300]))
+            break
+    run.executed = nb
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _next_question_start(code_cells, position: int, coding: dict) -> int:
+    """Skip the rest of the question whose cell killed the kernel; resume at the next seed cell."""
+    for offset in range(position + 1, len(code_cells)):
+        gid = code_cells[offset][1].metadata["kit"].get("grade_id", "")
+        if gid.endswith("_seed") and any(gid.startswith(q) for q in coding):
+            return offset
+    return len(code_cells)
+
+
+def _export(client, index: int, folder: Path, run: NotebookRun, qid: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    run.exports.pop(qid, None)
+    nonce = secrets.token_hex(16)
+    cell = nbformat.v4.new_code_cell(_export_source(folder, nonce))
+    client.execute_cell(cell, index)
+    status_path = folder / "status.json"
+    try:
+        status = json.loads(status_path.read_text())
+    except (OSError, ValueError):
+        return
+    if status.get("nonce") == nonce:
+        run.exports[qid] = folder
+
+
+def print_progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,249 @@
+"""Compare a built Keras model against a ``ModelSpec``: one matcher for every question.
+
+The result is a list of ``Difference`` objects, each with the 1-based layer position and a
+sentence a student can act on. An empty list means the architecture is right.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .spec import Layer, ModelSpec
+
+# Layers that look like the lesson's layers but are not them: each gets its own message.
+LOOKALIKES = {
+    "GaussianDropout": "Dropout",
+    "AlphaDropout": "Dropout",
+    "GaussianNoise": "Dropout",
+    "SpatialDropout1D": "Dropout",
+    "SpatialDropout2D": "Dropout",
+    "SpatialDropout3D": "Dropout",
+    "LayerNormalization": "BatchNormalization",
+    "GroupNormalization": "BatchNormalization",
+    "UnitNormalization": "BatchNormalization",
+    "Normalization": "BatchNormalization",
+}
+
+
+class NotAModel(Exception):
+    """The answer is not something the matcher can read as a Keras model."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    position: int  # 1-based position in the expected model (0 = the model as a whole)
+    message: str
+
+
+def _activation_name(activation) -> str:
+    if activation is None:
+        return "linear"
+    if isinstance(activation, str):
+        return activation
+    import keras
+
+    name = keras.activations.serialize(activation)
+    if isinstance(name, dict):
+        name = name.get("config", {}).get("name") or name.get("class_name", "?")
+    return str(name)
+
+
+def describe(layer) -> Layer:
+    """The ``Layer`` description of one Keras layer, found by class (isinstance)."""
+    from keras import layers as kl
+
+    name = type(layer).__name__
+    if name in LOOKALIKES:
+        return Layer(name, lookalike_of=LOOKALIKES[name])
+    if isinstance(layer, kl.Dense):
+        return Layer("Dense", units=int(layer.units), activation=_activation_name(layer.activation))
+    if isinstance(layer, kl.Dropout):
+        return Layer("Dropout", rate=float(layer.rate))
+    if isinstance(layer, kl.BatchNormalization):
+        return Layer("BatchNormalization")
+    if isinstance(layer, kl.Activation):
+        return Layer("Activation", activation=_activation_name(layer.activation))
+    return Layer(name)
+
+
+def flatten(model) -> list:
+    """The model's layers in order, nested Sequential/Model blocks opened, InputLayer dropped."""
+    import keras
+
+    result = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            result.extend(flatten(layer))
+        else:
+            result.append(layer)
+    return result
+
+
+def _fold_activations(found: list[Layer]) -> list[Layer]:
+    """Dense(n) followed by Activation(f) is the same model as Dense(n, activation=f)."""
+    folded: list[Layer] = []
+    for layer in found:
+        if (
+            layer.kind == "Activation" and folded and folded[-1].kind == "Dense"
+            and folded[-1].activation == "linear"
+        ):
+            folded[-1] = Layer("Dense", units=folded[-1].units, activation=layer.activation)
+        elif layer.kind == "Activation" and layer.activation == "linear":
+            continue
+        else:
+            folded.append(layer)
+    return folded
+
+
+def read_model(model) -> list[Layer]:
+    """Describe a student's model layer by layer, or raise NotAModel with the reason."""
+    import keras
+
+    if model is None:
+        raise NotAModel("`model` is None: the cell must assign the Keras model to `model`.")
+    if not isinstance(model, keras.Model):
+        raise NotAModel(
+            f"`model` should be a Keras model (keras.Sequential([...])); found a {type(model).__name__}."
+        )
+    if not isinstance(model, keras.Sequential):
+        _require_chain(model)
+    return _fold_activations([describe(layer) for layer in flatten(model)])
+
+
+def _require_chain(model) -> None:
+    for layer in model.layers:
+        if len(getattr(layer, "_inbound_nodes", [])) > 1 or _input_count(layer) > 1:
+            raise NotAModel(
+                f"The functional model branches or merges at layer '{layer.name}': "
+                "this question wants a single chain of layers."
+            )
+
+
+def _input_count(layer) -> int:
+    nodes = getattr(layer, "_inbound_nodes", [])
+    if not nodes:
+        return 0
+    return len(getattr(nodes[0], "input_tensors", []) or [])
+
+
+def same(expected: Layer, found: Layer) -> bool:
+    if expected.kind != found.kind:
+        return False
+    if expected.kind == "Dense":
+        return expected.units == found.units and expected.activation == found.activation
+    if expected.kind == "Dropout":
+        return abs(expected.rate - found.rate) < 1e-9
+    return True
+
+
+def _parameter_message(position: int, expected: Layer, found: Layer) -> str:
+    if expected.kind == "Dense" and expected.units != found.units:
+        return f"Layer {position} should be {expected}: it has {found.units} units, expected {expected.units}."
+    if expected.kind == "Dense":
+        if expected.activation == "linear":
+            return (f"Layer {position} should be {expected}, the linear output layer; "
+                    f"found activation='{found.activation}'. Remove the activation.")
+        if found.activation == "linear":
+            return (f"Layer {position} should be {expected}; it has no activation. "
+                    f"Add activation='{expected.activation}'.")
+        return f"Layer {position} should be {expected}; found activation='{found.activation}'."
+    return f"Layer {position} should be {expected}; found {found}: use rate={expected.rate:g}."
+
+
+def _context(expected: list[Layer], index: int) -> str:
+    """' after Dense(64)' or ' before Dense(512)': where the expected layer sits."""
+    if expected[index].kind == "Dropout" and index > 0:
+        return f" after {expected[index - 1].short}"
+    if expected[index].kind == "BatchNormalization" and index + 1 < len(expected):
+        return f" before {expected[index + 1].short}"
+    if index > 0:
+        return f" after {expected[index - 1].short}"
+    return " as the first layer"
+
+
+def compare(spec: ModelSpec, found: list[Layer], starter: ModelSpec | None = None) -> list[Difference]:
+    """Every difference between the expected layers and the found ones, first one first."""
+    expected = list(spec.layers)
+    if starter is not None and len(found) == len(starter.layers) and all(
+        same(e, f) for e, f in zip(starter.layers, found)
+    ):
+        return [Difference(0, "This is still the starter model: add the layers that the question asks for.")]
+    differences: list[Difference] = []
+    for index, layer in enumerate(found):
+        if layer.lookalike_of:
+            differences.append(Difference(
+                index + 1,
+                f"Layer {index + 1} is {layer.kind}, which is not the lesson's layer: "
+                f"use layers.{layer.lookalike_of}(...).",
+            ))
+    if differences:
+        return differences
+    i = j = 0
+    while i < len(expected) or j < len(found):
+        if i < len(expected) and j < len(found) and same(expected[i], found[j]):
+            i += 1
+            j += 1
+            continue
+        position = i + 1
+        left_e, left_f = len(expected) - i, len(found) - j
+        if left_f < left_e and (j >= len(found) or same(expected[i + 1], found[j])):
+            found_text = f"found {found[j]}" if j < len(found) else "the model ends there"
+            differences.append(Difference(
+                position,
+                f"Layer {position} should be {expected[i]}{_context(expected, i)}; {found_text}. "
+                f"Add the missing {expected[i].short}.",
+            ))
+            i += 1
+            continue
+        if left_f > left_e and (i >= len(expected) or same(expected[i], found[j + 1])):
+            differences.append(Difference(
+                j + 1,
+                f"Layer {j + 1} ({found[j]}) is not part of the answer: remove it"
+                + (f" (expected {expected[i]} there)." if i < len(expected) else "."),
+            ))
+            j += 1
+            continue
+        if (
+            left_f == left_e and left_e >= 2
+            and same(expected[i], found[j + 1]) and same(expected[i + 1], found[j])
+        ):
+            moved = expected[i] if expected[i].kind in ("Dropout", "BatchNormalization") else expected[i + 1]
+            anchor = expected[i + 1] if moved is expected[i] else expected[i]
+            where = "before" if moved is expected[i] else "after"
+            differences.append(Difference(
+                position,
+                f"Layers {position} and {position + 1} are in the wrong order: "
+                f"{moved.short} should come {where} {anchor.short}.",
+            ))
+            i += 2
+            j += 2
+            continue
+        if i >= len(expected):
+            differences.append(Difference(j + 1, f"Layer {j + 1} ({found[j]}) is not part of the answer: remove it."))
+            j += 1
+            continue
+        if j >= len(found):
+            differences.append(Difference(position, f"Layer {position} should be {expected[i]}{_context(expected, i)}; "
+                                                    "the model ends there. Add it."))
+            i += 1
+            continue
+        if expected[i].kind == found[j].kind:
+            differences.append(Difference(position, _parameter_message(position, expected[i], found[j])))
+        else:
+            differences.append(Difference(
+                position, f"Layer {position} should be {expected[i]}{_context(expected, i)}; found {found[j]}."
+            ))
+        i += 1
+        j += 1
+    return differences
+
+
+def table(spec: ModelSpec, found: list[Layer]) -> list[tuple[int, str, str, bool]]:
+    """Rows (position, expected, found, equal) for the expected-vs-found table."""
+    rows = []
+    for index in range(max(len(spec.layers), len(found))):
+        e = spec.layers[index] if index < len(spec.layers) else None
+        f = found[index] if index < len(found) else None
+        rows.append((index + 1, str(e) if e else "-", str(f) if f else "-", bool(e and f and same(e, f))))
+    return rows

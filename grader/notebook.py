@@ -1,0 +1,97 @@
+"""What a student calls in the notebook: ``checks.q1.check(model)``, ``.hint()``, ``.solution()``.
+
+These give instant feedback while working. They run in the student's kernel, so they only
+inform: grades come from the grading command or nbgrader, which re-derive everything.
+"""
+from __future__ import annotations
+
+import os
+
+from .checks import check_architecture, check_val_loss
+from .questions import CodingQuestion, FreeResponse, questions_of
+
+HIDE_SOLUTIONS_ENV = "DROPOUT_KIT_HIDE_SOLUTIONS"
+
+
+def _show(item) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(item)
+            return
+    except ImportError:
+        pass
+    print(item)
+
+
+class _Markdown:
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuestionCheck:
+    def __init__(self, question: CodingQuestion):
+        self.question = question
+
+    def check(self, model=None) -> None:
+        """Compare ``model`` with the expected architecture and show what to change."""
+        _show(check_architecture(self.question, model))
+
+    def check_training(self, history=None, model=None) -> None:
+        """Show how the trained model's validation loss compares with the reference solutions."""
+        val_loss = None
+        curves = getattr(history, "history", history) or {}
+        if model is not None:
+            from .training import evaluate
+
+            val_loss = evaluate(model, self.question.protocol)
+        elif curves.get("val_loss"):
+            val_loss = float(curves["val_loss"][-1])
+        try:
+            _show(check_val_loss(self.question, val_loss, curves))
+        except Exception as problem:  # noqa: BLE001 - feedback must never break the notebook
+            _show(_Markdown(f"(The validation-loss check is unavailable here: {problem})"))
+
+    def hint(self) -> None:
+        _show(_Markdown(f"**Hint:** {self.question.hint}"))
+
+    def solution(self) -> None:
+        if os.environ.get(HIDE_SOLUTIONS_ENV):
+            _show(_Markdown("Solutions are switched off for this assignment."))
+            return
+        _show(_Markdown(f"**Solution:**\n```python\n{self.question.solution_code}\n```"))
+
+    def __repr__(self) -> str:
+        return f"<{self.question.title}: call .check(model), .hint() or .solution()>"
+
+
+class FreeResponseCheck:
+    def __init__(self, question: FreeResponse):
+        self.question = question
+
+    def check(self, *_args) -> None:
+        _show(_Markdown("This question is read by the instructor: write your answer in the cell below."))
+
+    def __repr__(self) -> str:
+        return f"<{self.question.title}: answered in words, read by the instructor>"
+
+
+class NotebookChecks:
+    """``wine`` or ``spotify``: one attribute per question (q1, q2, ...)."""
+
+    def __init__(self, notebook: str):
+        for question in questions_of(notebook):
+            wrapper = QuestionCheck if isinstance(question, CodingQuestion) else FreeResponseCheck
+            setattr(self, question.key, wrapper(question))
+
+
+wine = NotebookChecks("wine")
+spotify = NotebookChecks("spotify")

@@ -1,0 +1,67 @@
+"""Learning-curve plots, for the notebooks and for the feedback report.
+
+The student's curves are drawn over the band that the reference solution's calibrated runs
+cover, so a glance says whether training went like the solution's.
+"""
+from __future__ import annotations
+
+import math
+
+
+def _finite(values):
+    return [v if v is not None and math.isfinite(v) else float("nan") for v in values]
+
+
+def learning_curves(history, title: str, question_id: str | None = None, ax=None):
+    """Plot loss and val_loss per epoch; with ``question_id``, shade the solution's band."""
+    import matplotlib.pyplot as plt
+
+    curves = getattr(history, "history", history) or {}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    if question_id is not None:
+        _reference_band(ax, question_id)
+    loss, val_loss = _finite(curves.get("loss", [])), _finite(curves.get("val_loss", []))
+    epochs = range(1, len(loss) + 1)
+    ax.plot(epochs, loss, label="loss (training)", color="#1f77b4")
+    ax.plot(range(1, len(val_loss) + 1), val_loss, label="val_loss (validation)", color="#d62728")
+    if val_loss and all(math.isnan(v) for v in val_loss[-3:]):
+        ax.text(0.5, 0.5, "the loss became NaN: training diverged", transform=ax.transAxes,
+                ha="center", va="center", color="#cf222e", fontsize=12, fontweight="bold")
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"loss ({curves.get('loss_name', 'mean absolute error')})")
+    ax.legend(loc="upper right")
+    ax.grid(True, alpha=0.3)
+    _zoom(ax, loss + val_loss)
+    return ax
+
+
+def _zoom(ax, values) -> None:
+    """Keep the interesting part in view: the first epochs' huge losses would flatten the rest."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if len(finite) > 4:
+        low, high = finite[0], finite[int(0.95 * (len(finite) - 1))]
+        pad = 0.1 * (high - low or abs(high) or 1)
+        ax.set_ylim(low - pad, high + pad)
+
+
+def _reference_band(ax, question_id: str) -> None:
+    try:
+        from .reference import band
+    except Exception:  # noqa: BLE001 - the plot still helps without the band
+        return
+    try:
+        reference = band(question_id)
+    except Exception:  # noqa: BLE001
+        return
+    curves = [_finite(c) for c in reference.curves]
+    if not curves:
+        return
+    epochs = range(1, len(curves[0]) + 1)
+    low = [min(c[i] for c in curves) for i in range(len(curves[0]))]
+    high = [max(c[i] for c in curves) for i in range(len(curves[0]))]
+    ax.fill_between(epochs, low, high, color="#d62728", alpha=0.15,
+                    label=f"val_loss of the solution ({reference.seeds} seeds)")
+    ax.axhline(reference.threshold, color="#555555", linestyle="--", linewidth=1,
+               label=f"threshold {reference.threshold:.4f}")

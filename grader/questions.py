@@ -1,0 +1,265 @@
+"""Every question of the assignment, in one place: expected model, starter, solution, hint,
+training protocol and points. The notebooks, the checks, the calibration and the autograder
+all read these objects, so a question is defined exactly once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .spec import BatchNormalization, Dense, Dropout, ModelSpec
+
+ASSIGNMENT = "dropout-batchnorm"
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a model is trained: the same for the notebook cell, the calibration and grading."""
+
+    data: str  # key of grader.data.SPLITS
+    optimizer: str
+    loss: str
+    batch_size: int
+    epochs: int
+
+    def compile_and_fit_source(self, model: str = "model") -> str:
+        return (
+            f"{model}.compile(optimizer='{self.optimizer}', loss='{self.loss}')\n"
+            f"history = {model}.fit(\n"
+            f"    X_train, y_train,\n"
+            f"    validation_data=(X_valid, y_valid),\n"
+            f"    batch_size={self.batch_size},\n"
+            f"    epochs={self.epochs},\n"
+            f"    verbose=0,\n"
+            f")"
+        )
+
+
+@dataclass(frozen=True)
+class CodingQuestion:
+    notebook: str
+    key: str  # "q1"
+    title: str  # what pytest and the report call it
+    expected: ModelSpec
+    starter: ModelSpec
+    solution: str  # the answer cell, with ### BEGIN/END SOLUTION around what the student adds
+    hint: str
+    protocol: Protocol
+    points_architecture: int = 3
+    points_val_loss: int = 2
+    variable: str = "model"
+
+    @property
+    def id(self) -> str:
+        return f"{self.notebook}_{self.key}"
+
+    @property
+    def points(self) -> int:
+        return self.points_architecture + self.points_val_loss
+
+    @property
+    def solution_code(self) -> str:
+        """The solution without nbgrader's markers: what ``.solution()`` shows and what runs."""
+        return "\n".join(
+            line for line in self.solution.splitlines()
+            if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+        )
+
+
+@dataclass(frozen=True)
+class FreeResponse:
+    notebook: str
+    key: str
+    title: str
+    prompt: str
+    points: int = 1
+
+    @property
+    def id(self) -> str:
+        return f"{self.notebook}_{self.key}"
+
+
+def _blocks(*layers, times: int):
+    return [layer for _ in range(times) for layer in layers]
+
+
+WINE_PROTOCOL = Protocol("wine", "adam", "mae", batch_size=256, epochs=100)
+SPOTIFY_PROTOCOL = Protocol("spotify", "adam", "mae", batch_size=512, epochs=50)
+CONCRETE_PROTOCOL = Protocol("concrete", "sgd", "mae", batch_size=64, epochs=100)
+
+WINE_Q1 = CodingQuestion(
+    notebook="wine",
+    key="q1",
+    title="wine Q1 dropout and batch normalization",
+    expected=ModelSpec(
+        _blocks(Dense(1024, "relu"), Dropout(0.3), BatchNormalization(), times=3) + [Dense(1)],
+        input_dim=11,
+    ),
+    starter=ModelSpec(_blocks(Dense(1024, "relu"), times=3) + [Dense(1)], input_dim=11),
+    solution="""\
+model = keras.Sequential([
+    keras.Input(shape=(11,)),
+    layers.Dense(1024, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.Dropout(0.3),
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(1024, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.Dropout(0.3),
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(1024, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.Dropout(0.3),
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(1),
+])""",
+    hint=(
+        "After each Dense(1024, activation='relu') add two layers: first "
+        "layers.Dropout(0.3), then layers.BatchNormalization(). The output Dense(1) gets neither."
+    ),
+    protocol=WINE_PROTOCOL,
+)
+
+WINE_Q2 = FreeResponse(
+    notebook="wine",
+    key="q2",
+    title="wine Q2 what did each layer do",
+    prompt=(
+        "In two or three sentences: what did the Dropout layers and the BatchNormalization "
+        "layers each do for this model? (Look at the learning curves and remember that the "
+        "data were not standardized.)"
+    ),
+)
+
+SPOTIFY_Q1 = CodingQuestion(
+    notebook="spotify",
+    key="q1",
+    title="spotify Q1 dropout",
+    expected=ModelSpec(
+        [Dense(128, "relu"), Dropout(0.3), Dense(64, "relu"), Dropout(0.3), Dense(1)], input_dim=18
+    ),
+    starter=ModelSpec([Dense(128, "relu"), Dense(64, "relu"), Dense(1)], input_dim=18),
+    solution="""\
+model = keras.Sequential([
+    keras.Input(shape=input_shape),
+    layers.Dense(128, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.Dropout(0.3),
+    ### END SOLUTION
+    layers.Dense(64, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.Dropout(0.3),
+    ### END SOLUTION
+    layers.Dense(1),
+])""",
+    hint="Put layers.Dropout(0.3) right after each of the two hidden Dense layers (not after the output).",
+    protocol=SPOTIFY_PROTOCOL,
+)
+
+SPOTIFY_Q2 = FreeResponse(
+    notebook="spotify",
+    key="q2",
+    title="spotify Q2 did dropout reduce overfitting",
+    prompt=(
+        "Compare these learning curves with the ones from the model without dropout "
+        "(the previous lesson): did adding dropout reduce overfitting? How can you tell?"
+    ),
+)
+
+SPOTIFY_Q3 = CodingQuestion(
+    notebook="spotify",
+    key="q3",
+    title="spotify Q3 batch normalization",
+    expected=ModelSpec(
+        _blocks(BatchNormalization(), Dense(512, "relu"), times=3) + [BatchNormalization(), Dense(1)],
+        input_dim=8,
+    ),
+    starter=ModelSpec(_blocks(Dense(512, "relu"), times=3) + [Dense(1)], input_dim=8),
+    solution="""\
+model = keras.Sequential([
+    keras.Input(shape=input_shape),
+    ### BEGIN SOLUTION
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(512, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(512, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(512, activation='relu'),
+    ### BEGIN SOLUTION
+    layers.BatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(1),
+])""",
+    hint=(
+        "Put layers.BatchNormalization() BEFORE each of the four Dense layers: the first one "
+        "then standardizes the raw inputs, the others the activations between the layers."
+    ),
+    protocol=CONCRETE_PROTOCOL,
+)
+
+SPOTIFY_Q4 = FreeResponse(
+    notebook="spotify",
+    key="q4",
+    title="spotify Q4 did batch normalization help",
+    prompt=(
+        "Compare the two concrete runs: the one without batch normalization that diverged and "
+        "yours. Did adding batch normalization help? Why might it, on unstandardized data?"
+    ),
+)
+
+QUESTIONS = [WINE_Q1, WINE_Q2, SPOTIFY_Q1, SPOTIFY_Q2, SPOTIFY_Q3, SPOTIFY_Q4]
+CODING = [q for q in QUESTIONS if isinstance(q, CodingQuestion)]
+NOTEBOOKS = ("wine", "spotify")
+BY_ID = {q.id: q for q in QUESTIONS}
+
+
+def questions_of(notebook: str) -> list:
+    return [q for q in QUESTIONS if q.notebook == notebook]
+
+
+# The concrete model without batch normalization: the spotify notebook's demonstration that
+# plain SGD on raw concrete data diverges. Calibrated too, to show that the val_loss check fails it.
+CONCRETE_DEMO = """\
+model = keras.Sequential([
+    keras.Input(shape=input_shape),
+    layers.Dense(512, activation='relu'),
+    layers.Dense(512, activation='relu'),
+    layers.Dense(512, activation='relu'),
+    layers.Dense(1),
+])"""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A known answer (right or wrong) that the calibration trains to measure the val_loss band."""
+
+    question: CodingQuestion
+    name: str
+    code: str
+    correct: bool
+    note: str = ""
+    seeds: tuple = field(default=(0, 1, 2))
+
+
+def _without(code: str, text: str) -> str:
+    return "\n".join(line for line in code.splitlines() if line.strip() != text)
+
+
+CALIBRATION_VARIANTS = [
+    Variant(WINE_Q1, "solution", WINE_Q1.solution_code, True, seeds=tuple(range(10))),
+    Variant(SPOTIFY_Q1, "solution", SPOTIFY_Q1.solution_code, True, seeds=tuple(range(10))),
+    Variant(SPOTIFY_Q3, "solution", SPOTIFY_Q3.solution_code, True, seeds=tuple(range(10))),
+    Variant(WINE_Q1, "no batch normalization", _without(WINE_Q1.solution_code, "layers.BatchNormalization(),"), False),
+    Variant(WINE_Q1, "no dropout", _without(WINE_Q1.solution_code, "layers.Dropout(0.3),"), False,
+            note="reaches a LOWER val_loss than the solution: only the architecture check catches it"),
+    Variant(SPOTIFY_Q1, "no dropout", _without(SPOTIFY_Q1.solution_code, "layers.Dropout(0.3),"), False),
+    Variant(SPOTIFY_Q3, "no batch normalization", CONCRETE_DEMO, False),
+]

@@ -1,0 +1,89 @@
+"""Read the calibration (``reference.json``) and turn it into thresholds.
+
+Two figures are judged, each against its own calibrated threshold:
+
+* the minimum val_loss over the epochs of the history: the tight figure (the final epoch's
+  loss swings much more from seed to seed, measured below), which separates a wine model
+  without batch normalization from the solution;
+* the val_loss of the final trained weights, recomputed by the grader from the exported model
+  (a forward pass). It cannot be forged, so it anchors the history: the history's last entry
+  must equal it, and it must itself lie under its (wider) threshold.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .calibrate import REFERENCE_PATH, false_fail_probability, threshold
+
+ADVICE = {
+    "wine_q1": "Check the order inside each block: Dense, then Dropout, then BatchNormalization.",
+    "spotify_q1": "Check that each hidden Dense layer is followed by Dropout(0.3).",
+    "spotify_q3": "Check that a BatchNormalization layer comes before every Dense layer.",
+}
+
+
+class ReferenceMissing(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Band:
+    question: str
+    low: float  # min val_loss over epochs: best and worst calibrated seed
+    high: float
+    threshold: float
+    false_fail: float
+    final_low: float  # val_loss of the final weights
+    final_high: float
+    final_threshold: float
+    final_false_fail: float
+    seeds: int
+    curves: tuple  # per-seed val_loss curves of the solution, for the report's band
+    loss_curves: tuple
+    catches: tuple  # wrong variants whose every calibrated run lands above the threshold
+    misses: tuple  # wrong variants the val_loss check alone cannot catch
+
+    @property
+    def advice(self) -> str:
+        return ADVICE.get(self.question, "")
+
+
+@lru_cache(maxsize=1)
+def load() -> dict:
+    if not REFERENCE_PATH.exists():
+        raise ReferenceMissing(f"{REFERENCE_PATH} is missing: run `python -m grader calibrate`.")
+    return json.loads(REFERENCE_PATH.read_text())
+
+
+@lru_cache(maxsize=None)
+def band(question_id: str) -> Band:
+    variants = [v for v in load()["variants"] if v["question"] == question_id]
+    solution = next(v for v in variants if v["correct"])
+    values = [r["min_val_loss"] for r in solution["runs"]]
+    finals = [r["evaluated_val_loss"] for r in solution["runs"]]
+    limit, final_limit = threshold(values), threshold(finals)
+    catches, misses = [], []
+    for wrong in (v for v in variants if not v["correct"]):
+        caught = all(
+            not (r["min_val_loss"] <= limit and r["evaluated_val_loss"] <= final_limit)  # NaN: caught
+            for r in wrong["runs"]
+        )
+        (catches if caught else misses).append(wrong["variant"])
+    return Band(
+        question=question_id,
+        low=min(values),
+        high=max(values),
+        threshold=limit,
+        false_fail=false_fail_probability(values),
+        final_low=min(finals),
+        final_high=max(finals),
+        final_threshold=final_limit,
+        final_false_fail=false_fail_probability(finals),
+        seeds=len(values),
+        curves=tuple(tuple(r["val_loss"]) for r in solution["runs"]),
+        loss_curves=tuple(tuple(r["loss"]) for r in solution["runs"]),
+        catches=tuple(catches),
+        misses=tuple(misses),
+    )

@@ -1,0 +1,126 @@
+"""The feedback report: one self-contained HTML page per submission, and a terminal summary.
+
+Per question: the verdict, the message, the expected-vs-found table, and for each trained model
+the student's learning curves drawn over the band of the reference solution's curves.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+from .submission import SubmissionReport
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
+.q{border:1px solid #d0d7de;border-radius:8px;padding:.8em 1em;margin:1em 0}
+.pass{border-left:6px solid #1a7f37}.fail{border-left:6px solid #cf222e}.manual{border-left:6px solid #9a6700}
+.badge{font-weight:600;padding:.1em .5em;border-radius:1em;font-size:.9em}
+.pass .badge{background:#dafbe1;color:#1a7f37}.fail .badge{background:#ffebe9;color:#cf222e}.manual .badge{background:#fff8c5;color:#9a6700}
+pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:monospace;font-size:.9em}
+tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
+"""
+
+
+def _curve_png(result) -> str | None:
+    if not result.history or not result.history.get("loss"):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import learning_curves
+
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    learning_curves(result.history, f"{result.question.title}: your learning curves",
+                    question_id=result.question.id, ax=ax)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _question_html(result) -> str:
+    q = result.question
+    if result.manual:
+        answer = result.answer.strip() or "(no answer written)"
+        return (f'<div class="q manual"><span class="badge">to be read by the instructor</span> '
+                f'<b>{html.escape(q.title)}</b> ({q.points} point{"s" if q.points != 1 else ""})'
+                f'<p>{html.escape(q.prompt)}</p><pre>{html.escape(answer)}</pre></div>')
+    state = "pass" if result.passed else "fail"
+    parts = [f'<div class="q {state}"><span class="badge">{"passed" if result.passed else "failed"}</span> '
+             f'<b>{html.escape(q.title)}</b> &mdash; {result.points}/{result.max_points} points']
+    for name, (verdict, points) in result.parts.items():
+        label = "Architecture" if name == "architecture" else "Validation loss"
+        parts.append(f"<p><b>{label}</b> ({points if verdict.passed else 0}/{points}): "
+                     f"{'Correct' if verdict.passed else 'Incorrect'}: {html.escape(verdict.message)}</p>")
+        if verdict.rows and not verdict.passed:
+            parts.append("<table><tr><th>#</th><th>expected</th><th>found</th></tr>")
+            for position, expected, found, equal in verdict.rows:
+                parts.append(f'<tr class="{"" if equal else "bad"}"><td>{position}</td>'
+                             f"<td>{html.escape(expected)}</td><td>{html.escape(found)}</td></tr>")
+            parts.append("</table>")
+    png = _curve_png(result)
+    if png:
+        parts.append(f'<img alt="learning curves of {html.escape(q.title)}" src="data:image/png;base64,{png}">')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def to_html(report: SubmissionReport, title: str | None = None) -> str:
+    body = [f"<h1>{html.escape(title or 'Dropout and Batch Normalization: feedback')}</h1>",
+            f'<p class="score">Score: {report.points} / {report.max_points} autograded points</p>',
+            f"<p>Submission: <code>{html.escape(report.submission)}</code></p>"]
+    for nb in report.notebooks:
+        body.append(f"<h2>{html.escape(nb.notebook)}.ipynb</h2>")
+        if nb.error:
+            body.append(f'<div class="q fail"><b>This notebook could not be graded:</b> {html.escape(nb.error)}</div>')
+        body.extend(_question_html(r) for r in nb.results)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title or "feedback")}</title>'
+            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>")
+
+
+def write_html(report: SubmissionReport, path: Path, title: str | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_html(report, title))
+    return path
+
+
+def write_json(report: SubmissionReport, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_clean(report.to_dict()), indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def _clean(value):
+    """JSON has no NaN or inf: a diverged val_loss is written as the string "nan"/"inf"."""
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def summary(report: SubmissionReport) -> str:
+    lines = []
+    for nb in report.notebooks:
+        for r in nb.results:
+            if r.manual:
+                lines.append(f"  [ read ] {r.question.title}: free response, to be read by the instructor")
+                continue
+            mark = "PASS" if r.passed else "FAIL"
+            lines.append(f"  [ {mark} ] {r.question.title}: {r.points}/{r.max_points}")
+            if not r.passed:
+                lines.extend("           " + line for line in r.message.splitlines())
+    lines.append(f"  Score: {report.points}/{report.max_points} autograded points ({report.seconds:.0f} s)")
+    return "\n".join(lines)

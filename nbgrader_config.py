@@ -1,0 +1,25 @@
+"""nbgrader settings for the kit: run nbgrader commands from the repository root.
+
+solutions/<assignment>/  is nbgrader's "source" folder (instructor notebooks),
+exercises/<assignment>/  is its "release" folder (what students get),
+submitted/, autograded/, feedback/ are nbgrader's usual folders, and gradebook.db its SQLite
+gradebook (set c.CourseDirectory.db_url to any SQLAlchemy URL nbgrader accepts).
+"""
+c = get_config()  # noqa: F821 - provided by nbgrader
+
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# Starter code stays runnable: the answers are replaced by a comment, not by `raise`.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
+
+# Training cells take 15-30 s on a 2-core CPU and longer on a slow laptop; nbgrader's default
+# is 30 s per cell. 300 s leaves room and still stops an endless loop.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+# Keep TensorFlow's C++ start-up log out of the cells' stderr (nbgrader zeroes a test cell that
+# writes to stderr); the notebooks set the same variable for interactive use.
+import os  # noqa: E402
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
