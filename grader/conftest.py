@@ -20,17 +20,18 @@ def pytest_addoption(parser):
     group.addoption("--cell-timeout", type=int, default=None, help="seconds per cell (default 300)")
     group.addoption("--report", type=Path, default=ROOT / "reports" / "feedback.html",
                     help="where to write the HTML feedback report (default reports/feedback.html)")
+    group.addoption("--json", type=Path, default=None, dest="grader_json",
+                    help="also write a machine-readable report (JSON) here")
 
 
 @pytest.fixture(scope="session")
 def graded(request):
     from grader.harness import DEFAULT_CELL_TIMEOUT, SubmissionError
-    from grader.report import write_html
+    from grader.report import write_html, write_json
     from grader.submission import grade
 
     target = request.config.getoption("--submission") or DEFAULT_SUBMISSION
     capture = request.config.pluginmanager.getplugin("capturemanager")
-    writer = request.config.get_terminal_reporter() if hasattr(request.config, "get_terminal_reporter") else None
 
     def progress(message: str) -> None:
         with capture.global_and_fixture_disabled():
@@ -44,8 +45,9 @@ def graded(request):
     with capture.global_and_fixture_disabled():
         print()
     path = write_html(report, request.config.getoption("--report"))
+    if request.config.getoption("grader_json"):
+        write_json(report, request.config.getoption("grader_json"))
     request.config._grader_report_path = path
-    del writer
     return report
 
 

@@ -184,7 +184,7 @@ _kit_export()
 del _kit_export"""
 
 
-def kernel_environment(extra: dict | None = None) -> dict:
+def kernel_environment(extra: dict | None = None, workdir: Path | None = None) -> dict:
     env = dict(os.environ)
     env.update({
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -193,30 +193,73 @@ def kernel_environment(extra: dict | None = None) -> dict:
         "DROPOUT_KIT_HIDE_SOLUTIONS": "1",
         "PYTHONWARNINGS": "ignore",
     })
+    from .data import CACHE_ENV, cache_dir
+
+    env.setdefault(CACHE_ENV, str(cache_dir()))  # the kernel reads data the grader already verified
+    if workdir is not None:  # caches that libraries write must land in the writable folder
+        env.update({"MPLCONFIGDIR": str(workdir / ".cache" / "matplotlib"), "KERAS_HOME": str(workdir / ".cache" / "keras"),
+                    "HOME": str(workdir), "XDG_CACHE_HOME": str(workdir / ".cache"), "TMPDIR": "/tmp"})
     env.update(extra or {})
     return env
 
 
-def _kernel_manager_class(memory_limit: int | None):
-    from jupyter_client.manager import AsyncKernelManager
+SANDBOX_ENV = "DROPOUT_KIT_SANDBOX"  # "off" to run kernels without bubblewrap
+KIT_ROOT = Path(__file__).resolve().parent.parent
+HIDDEN_FROM_KERNEL = ("solutions", "autograded", "feedback", "submitted", "gradebook.db", "reports",
+                      "grader/reference.json")
 
+
+def sandbox_available() -> bool:
+    return os.environ.get(SANDBOX_ENV, "").lower() != "off" and shutil.which("bwrap") is not None
+
+
+def kernel_prefix(workdir: Path, ipc_dir: Path, memory_limit: int | None) -> list[str]:
+    """The command put in front of the kernel: a memory limit, and a bubblewrap sandbox in which
+    the whole file system is read-only except the submission's own working folder, the network
+    is gone (the kernel talks over Unix sockets), and the solutions, the gradebook and the
+    reference file are not there at all."""
     prefix = []
     if memory_limit and shutil.which("prlimit"):
-        prefix = ["prlimit", f"--as={int(memory_limit)}", "--"]
+        prefix += ["prlimit", f"--as={int(memory_limit)}", "--"]
+    if sandbox_available():
+        prefix += ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                   "--bind", str(workdir), str(workdir), "--bind", str(ipc_dir), str(ipc_dir),
+                   "--unshare-all", "--die-with-parent",
+                   # in its own PID namespace the kernel's parent is pid 1, which ipykernel would take
+                   # for a dead parent; --die-with-parent does that job instead
+                   "--unsetenv", "JPY_PARENT_PID"]
+        for name in HIDDEN_FROM_KERNEL:
+            target = KIT_ROOT / name
+            if target.is_dir():
+                prefix += ["--tmpfs", str(target)]
+            elif target.exists():
+                prefix += ["--ro-bind", "/dev/null", str(target)]
+        prefix += ["--"]
+    return prefix
 
-    class LimitedKernelManager(AsyncKernelManager):
-        """Starts the kernel under an address-space limit, so a memory bomb fails alone, and
-        talks to it over Unix sockets (no TCP port, nothing for other users to connect to)."""
+
+def _kernel_manager_class(workdir: Path, memory_limit: int | None):
+    from jupyter_client.manager import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        """Starts the kernel behind ``kernel_prefix`` and talks to it over Unix sockets."""
 
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
+            self.ipc_dir = Path(tempfile.mkdtemp(prefix="kit-ipc-"))
             self.transport = "ipc"
-            self.ip = str(Path(tempfile.mkdtemp(prefix="kit-ipc-")) / "kernel")
+            self.ip = str(self.ipc_dir / "kernel")
+            self.connection_file = str(self.ipc_dir / "connection.json")  # the kernel rewrites it
 
         def format_kernel_cmd(self, extra_arguments=None):
-            return prefix + super().format_kernel_cmd(extra_arguments)
+            return kernel_prefix(workdir, self.ipc_dir, memory_limit) + super().format_kernel_cmd(extra_arguments)
 
-    return LimitedKernelManager
+        async def _async_cleanup_resources(self, restart=False):
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
+
+    return SandboxedKernelManager
 
 
 def _make_client(nb, workdir: Path, cell_timeout: int, memory_limit: int | None):
@@ -236,7 +279,7 @@ def _make_client(nb, workdir: Path, cell_timeout: int, memory_limit: int | None)
         interrupt_on_timeout=True,
         error_on_timeout={"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {cell_timeout} s", "traceback": []},
         resources={"metadata": {"path": str(workdir)}},
-        kernel_manager_class=_kernel_manager_class(memory_limit),
+        kernel_manager_class=_kernel_manager_class(workdir, memory_limit),
         shutdown_kernel="immediate",
     )
 
@@ -294,12 +337,12 @@ def run_notebook(
     position = 0
     skipped: set = set()
     say = progress or (lambda message: None)
-    kernel_env = kernel_environment(env)
+    kernel_env = kernel_environment(env, workdir)
     while position < len(code_cells):
         client = _make_client(nb, workdir, cell_timeout, memory_limit)
         restarted = position > 0
         try:
-            with client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=subprocess.DEVNULL):
+            with client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=None if os.environ.get("KIT_DEBUG") else subprocess.DEVNULL):
                 if restarted:  # after a dead kernel: run the locked setup cells again
                     for index, cell in code_cells[:position]:
                         gid = cell.metadata["kit"].get("grade_id", "")

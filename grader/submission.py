@@ -110,6 +110,10 @@ def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
           expect_all: bool = True) -> SubmissionReport:
     """Grade a submission folder or notebook. A notebook that cannot run fails only its questions."""
     started = time.perf_counter()
+    from .data import manifest, locate
+
+    for name in manifest():  # verify (or download) the data here: the sandboxed kernel cannot
+        locate(name)
     report = SubmissionReport(str(target))
     found = find_notebooks(Path(target))
     names = [n for n in notebooks if n in found or expect_all and Path(target).is_dir()]

@@ -1,0 +1,136 @@
+"""The real nbgrader CLI in a temporary course folder: autograde, feedback, export."""
+from __future__ import annotations
+
+import csv
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from grader.cli import nbgrader_env
+from grader.questions import CODING
+from submissions import set_answer
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "dropout-batchnorm"
+FULL = sum(q.points_architecture + q.points_val_loss for q in CODING)
+
+
+def nbgrader(course, *args):
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(),
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def submit(course, student, notebooks: dict):
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, root, exercises):
+    """Four students, autograded, with feedback and a CSV export (about 7 minutes)."""
+    course = tmp_path_factory.mktemp("course")
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(root / folder, course / folder)
+    shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    release = {n: nbformat.read(exercises / f"{n}.ipynb", as_version=4) for n in ("wine", "spotify")}
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    # alice hands in the solutions, bob the untouched release.
+    submit(course, "alice", {n: nbformat.read(root / "solutions" / ASSIGNMENT / f"{n}.ipynb", as_version=4)
+                             for n in ("wine", "spotify")})
+    submit(course, "bob", release)
+    # carol: spotify with one wrong answer (dropout rate 0.7).
+    carol = nbformat.read(root / "solutions" / ASSIGNMENT / "spotify.ipynb", as_version=4)
+    set_answer(carol, "spotify_q1_model", carol.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in carol.cells]
+               .index("spotify_q1_model")].source.replace("Dropout(0.3)", "Dropout(0.7)"))
+    submit(course, "carol", {"spotify": carol})
+    # dave: right answers, but he edited a locked training cell (1 epoch) and deleted a check cell.
+    dave = nbformat.read(root / "solutions" / ASSIGNMENT / "spotify.ipynb", as_version=4)
+    set_answer(dave, "spotify_q3_train", "model.compile(optimizer='sgd', loss='mae')\n"
+               "history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid), epochs=1, verbose=0)")
+    dave.cells = [c for c in dave.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "spotify_q1_check"]
+    submit(course, "dave", {"spotify": dave})
+    autograde = nbgrader(course, "autograde", ASSIGNMENT, "--create")
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    nbgrader(course, "export")
+    course.autograde_log = autograde.stdout + autograde.stderr
+    return course
+
+
+def scores(course) -> dict:
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute("""
+            select student.id, notebook.name, grade_cell.name, grade.auto_score, grade.manual_score,
+                   grade_cell.max_score
+            from grade join grade_cell on grade.cell_id = grade_cell.id
+            join submitted_notebook on grade.notebook_id = submitted_notebook.id
+            join notebook on submitted_notebook.notebook_id = notebook.id
+            join submitted_assignment on submitted_notebook.assignment_id = submitted_assignment.id
+            join student on submitted_assignment.student_id = student.id""").fetchall()
+    return {(s, nb, cell): (auto, manual, top) for s, nb, cell, auto, manual, top in rows}
+
+
+def autograded(course, student: str, notebook: str | None = None) -> float:
+    return sum(auto or 0 for (s, nb, _), (auto, _, _) in scores(course).items()
+               if s == student and (notebook is None or nb == notebook))
+
+
+def test_solutions_get_full_marks_on_every_autograded_cell(course):
+    cells = {k: v for k, v in scores(course).items() if k[0] == "alice" and not k[2].endswith("_answer")}
+    assert len(cells) == 2 * len(CODING)
+    assert all(auto == top for auto, _, top in cells.values()), cells
+    assert autograded(course, "alice") == FULL
+
+
+def test_untouched_release_gets_zero(course):
+    assert autograded(course, "bob") == 0
+    assert (course / "autograded" / "bob" / ASSIGNMENT / "wine.ipynb").exists()
+
+
+def test_one_wrong_answer_loses_exactly_that_questions_points(course):
+    carol = {k[2]: v[0] for k, v in scores(course).items() if k[0] == "carol" and k[1] == "spotify"}
+    assert carol["spotify_q1_architecture"] == 0 and carol["spotify_q1_val_loss"] == 0
+    assert carol["spotify_q3_architecture"] == 3 and carol["spotify_q3_val_loss"] == 2
+    assert autograded(course, "carol", "spotify") == autograded(course, "alice", "spotify") - 5
+
+
+def test_edited_locked_cell_is_restored_and_others_unaffected(course):
+    """nbgrader overwrites locked cells from the release: dave's 1-epoch edit has no effect."""
+    graded = nbformat.read(course / "autograded" / "dave" / ASSIGNMENT / "spotify.ipynb", as_version=4)
+    train = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spotify_q3_train")
+    assert "epochs=100" in train.source
+    assert autograded(course, "dave", "spotify") == autograded(course, "alice", "spotify")
+    assert autograded(course, "alice") == FULL  # the other students' grades are untouched
+
+
+def test_feedback_has_no_hidden_tests(course):
+    feedback = sorted((course / "feedback").rglob("*.html"))
+    assert len(feedback) == 2 + 2 + 1 + 1
+    for page in feedback:
+        text = page.read_text()
+        assert "assert_val_loss" not in text and "HIDDEN TESTS" not in text
+
+
+def test_csv_export_has_one_row_per_student_with_the_right_scores(course):
+    with open(course / "grades.csv") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"alice", "bob", "carol", "dave"}
+    assert float(rows["alice"]["raw_score"]) == FULL
+    assert float(rows["bob"]["raw_score"]) == 0
+    assert float(rows["carol"]["raw_score"]) == autograded(course, "alice", "spotify") - 5 == 5
+    assert float(rows["dave"]["raw_score"]) == autograded(course, "alice", "spotify")
+
+
+def test_tensorflow_noise_never_costs_points(course):
+    """No test cell of a right answer wrote to stderr (nbgrader would have zeroed it)."""
+    graded = nbformat.read(course / "autograded" / "alice" / ASSIGNMENT / "wine.ipynb", as_version=4)
+    for cell in graded.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            assert not [o for o in cell.get("outputs", []) if o.get("name") == "stderr"], cell.source
