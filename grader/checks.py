@@ -21,6 +21,10 @@ def check_architecture(question: CodingQuestion, model) -> Verdict:
         found = read_model(model)
     except NotAModel as problem:
         return Verdict(False, str(problem), not_attempted=model is None)
+    inputs = _input_features(model)
+    if inputs is not None and inputs != question.expected.input_dim:
+        return Verdict(False, f"The model expects {inputs} input features, but the data has "
+                              f"{question.expected.input_dim}: use keras.Input(shape=input_shape).")
     differences = compare(question.expected, found, starter=question.starter)
     rows = table(question.expected, found)
     if not differences:
@@ -32,6 +36,15 @@ def check_architecture(question: CodingQuestion, model) -> Verdict:
         message += f" ({len(differences) - 1} more difference{'s' if len(differences) > 2 else ''} in the table below.)"
     starter = differences[0].position == 0
     return Verdict(False, message, rows, not_attempted=starter)
+
+
+def _input_features(model) -> int | None:
+    """The last dimension of the model's input, when the model knows it."""
+    try:
+        shape = model.inputs[0].shape
+        return int(shape[-1]) if shape[-1] is not None else None
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
 
 
 def divergence_message(question: CodingQuestion) -> str:

@@ -112,14 +112,16 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
     status = _status(folder)
     if status.get("model") != "saved":
         model_state = status.get("model")
-        if model_state is None:
+        if model_state in (None, "missing"):
             message = "`model` is not defined after your answer cell: assign your Keras model to `model`."
+        elif model_state == "none":
+            message = "`model` is None: the cell must assign the Keras model to `model`."
         elif model_state.startswith("type:"):
             message = (f"`model` should be a Keras model (keras.Sequential([...])); "
                        f"found a {model_state[5:]}.")
         else:
             message = f"`model` could not be saved for grading ({model_state}): use only keras.layers layers."
-        return fail_both(message, model_state is None)
+        return fail_both(message, model_state in (None, "missing", "none"))
     try:
         model = _load_model(folder)
     except Exception as error:  # noqa: BLE001 - custom or unsafe layers

@@ -162,13 +162,17 @@ def _export_source(folder: Path, nonce: str) -> str:
     os.makedirs(folder, exist_ok=True)
     status = {{"nonce": nonce, "model": None, "history": False}}
     candidate = globals().get("model")
-    if isinstance(candidate, keras.Model):
+    if "model" not in globals():
+        status["model"] = "missing"
+    elif candidate is None:
+        status["model"] = "none"
+    elif isinstance(candidate, keras.Model):
         try:
             candidate.save(os.path.join(folder, "model.keras"))
             status["model"] = "saved"
         except Exception as error:
             status["model"] = "unsavable: " + type(error).__name__ + ": " + str(error)[:300]
-    elif candidate is not None:
+    else:
         status["model"] = "type:" + type(candidate).__name__
     record = getattr(globals().get("history"), "history", None)
     if isinstance(record, dict):
@@ -250,6 +254,9 @@ def _kernel_manager_class(workdir: Path, memory_limit: int | None):
             self.transport = "ipc"
             self.ip = str(self.ipc_dir / "kernel")
             self.connection_file = str(self.ipc_dir / "connection.json")  # the kernel rewrites it
+            # A SIGINT to the process group would reach bubblewrap and end the sandbox: interrupt
+            # through the control channel instead, and the kernel signals itself.
+            self.kernel_spec.interrupt_mode = "message"
 
         def format_kernel_cmd(self, extra_arguments=None):
             return kernel_prefix(workdir, self.ipc_dir, memory_limit) + super().format_kernel_cmd(extra_arguments)
@@ -336,6 +343,7 @@ def run_notebook(
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     position = 0
     skipped: set = set()
+    dead_question = None
     say = progress or (lambda message: None)
     kernel_env = kernel_environment(env, workdir)
     while position < len(code_cells):
@@ -345,14 +353,16 @@ def run_notebook(
             with client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=None if os.environ.get("KIT_DEBUG") else subprocess.DEVNULL):
                 if restarted:  # after a dead kernel: run the locked setup cells again
                     for index, cell in code_cells[:position]:
-                        gid = cell.metadata["kit"].get("grade_id", "")
-                        if cell.metadata["kit"]["role"] == "locked" and not any(gid.startswith(q) for q in coding):
+                        if cell.metadata["kit"].get("grade_id", "").endswith("_setup"):
                             client.execute_cell(nbformat.v4.new_code_cell(cell.source), index)
                 while position < len(code_cells):
                     index, cell = code_cells[position]
                     kit = cell.metadata["kit"]
                     gid = kit.get("grade_id", kit.get("after", ""))
                     qid = next((q for q in coding if gid.startswith(q + "_")), None)
+                    if dead_question and gid.startswith(dead_question + "_"):
+                        position += 1  # the rest of the question whose cell killed the kernel
+                        continue
                     if kit.get("grade_id") in skipped:
                         say(f"{notebook}: skipping {gid} (the architecture is not right yet)")
                         position += 1
@@ -364,7 +374,9 @@ def run_notebook(
                     client.execute_cell(cell, index)
                     problem = _error_of(cell)
                     if problem:
-                        kind = "timeout" if problem[0] == "CellTimeoutError" else "error"
+                        timed_out = time.perf_counter() - t0 >= cell_timeout and problem[0] in (
+                            "CellTimeoutError", "KeyboardInterrupt")
+                        kind = "timeout" if timed_out else "error"
                         label = kit.get("grade_id") or f"after {gid}"
                         run.problems.append(CellProblem(label, index + 1, kind, *problem))
                     say(f"{notebook}: cell {index + 1} done in {time.perf_counter() - t0:.1f} s"
@@ -378,10 +390,12 @@ def run_notebook(
                             skipped.add(f"{qid}_train")
         except DeadKernelError as error:
             index, cell = code_cells[position]
-            gid = cell.metadata["kit"].get("grade_id", "extra cell")
+            kit = cell.metadata["kit"]
+            gid = kit.get("grade_id") or f"after {kit.get('after', '')}"
             run.problems.append(CellProblem(gid, index + 1, "dead kernel", "DeadKernelError", str(error)[:200]))
             say(f"{notebook}: the kernel died in cell {index + 1}; restarting for the remaining questions")
-            position = _next_question_start(code_cells, position, coding)
+            dead_question = next((q for q in coding if gid.startswith(q + "_")), None)
+            position += 1
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start or talk
             index = code_cells[min(position, len(code_cells) - 1)][0]
             run.problems.append(CellProblem("kernel", index + 1, "dead kernel", type(error).__name__, str(error)[:300]))
@@ -389,15 +403,6 @@ def run_notebook(
     run.executed = nb
     run.seconds = time.perf_counter() - started
     return run
-
-
-def _next_question_start(code_cells, position: int, coding: dict) -> int:
-    """Skip the rest of the question whose cell killed the kernel; resume at the next seed cell."""
-    for offset in range(position + 1, len(code_cells)):
-        gid = code_cells[offset][1].metadata["kit"].get("grade_id", "")
-        if gid.endswith("_seed") and any(gid.startswith(q) for q in coding):
-            return offset
-    return len(code_cells)
 
 
 def _export(client, index: int, folder: Path, run: NotebookRun, qid: str) -> None:

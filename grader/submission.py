@@ -72,8 +72,6 @@ def identify(path: Path) -> str:
         for name in NOTEBOOKS:
             if gid.startswith(name + "_"):
                 return name
-    if path.stem in NOTEBOOKS:
-        return path.stem
     raise SubmissionError(
         f"{path} is not a notebook of the {ASSIGNMENT} assignment (none of its cells belongs to "
         f"{' or '.join(NOTEBOOKS)}). Submit wine.ipynb and spotify.ipynb from the exercise."
@@ -126,6 +124,9 @@ def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
                 continue
             folder = Path(workdir or scratch) / name
             try:
+                if identify(found[name]) != name:
+                    raise SubmissionError(f"{found[name]} holds the other notebook of the assignment: "
+                                          f"submit {name}.ipynb under its own name.")
                 run = run_notebook(found[name], name, folder, cell_timeout=cell_timeout,
                                    memory_limit=memory_limit, progress=progress,
                                    architecture_gate=architecture_gate)

@@ -1,0 +1,260 @@
+"""Grade a whole class in parallel on Dask: ``python -m grader batch COURSE``.
+
+Each submission (``submitted/<student>/dropout-batchnorm/``) is one Dask task that grades it in
+its own sandboxed kernel. With no options a local cluster sized to the machine is started; with
+``--scheduler ADDRESS`` the work goes to an existing cluster. Results are recorded only by this
+process, one at a time, as tasks finish: a JSON per student (the resume marker), the feedback
+page, nbgrader's gradebook and a CSV. A worker that dies has its task retried by Dask (bounded),
+and a result is recorded once per student whatever happens.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .questions import ASSIGNMENT, CODING, NOTEBOOKS
+
+RESULTS_FOLDER = "kit-grades"
+CSV_NAME = "kit-grades.csv"
+
+
+@dataclass(frozen=True)
+class Job:
+    student: str
+    path: str
+
+
+def find_submissions(course_or_submitted: Path) -> tuple[Path, list[Job]]:
+    """The course root and one job per ``submitted/<student>/<assignment>/`` folder."""
+    base = Path(course_or_submitted).resolve()
+    submitted = base / "submitted" if (base / "submitted").is_dir() else base
+    course = submitted.parent if submitted.name == "submitted" else base
+    jobs = [Job(folder.parent.name, str(folder))
+            for folder in sorted(submitted.glob(f"*/{ASSIGNMENT}")) if folder.is_dir()]
+    return course, jobs
+
+
+def worker_threads(cores: int) -> dict:
+    """Environment that keeps a kernel's training on its worker's share of the cores."""
+    n = str(max(1, cores))
+    return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": n}
+
+
+def grade_job(job: Job, threads: int | None, cell_timeout: int) -> dict:
+    """Runs on a worker: grade one submission, return the JSON report (never raises for bad input)."""
+    from .harness import SubmissionError
+    from .report import _clean, to_html
+    from .submission import grade
+
+    os.environ.update(worker_threads(threads) if threads else {})
+    try:
+        report = grade(job.path, cell_timeout=cell_timeout)
+    except SubmissionError as error:
+        return {"student": job.student, "error": str(error), "points": 0, "notebooks": []}
+    result = _clean(report.to_dict())
+    result["student"] = job.student
+    result["html"] = to_html(report, f"Feedback for {job.student}: {ASSIGNMENT}")
+    return result
+
+
+def check_worker() -> dict:
+    """Runs on every worker before work starts: is the kit importable and is the data right?"""
+    from . import data
+
+    problems = []
+    for name in data.manifest():
+        try:
+            data.locate(name)
+        except data.DataError as error:
+            problems.append(str(error))
+    try:
+        from .reference import load
+
+        load()
+    except Exception as error:  # noqa: BLE001
+        problems.append(f"the kit's reference file is unusable: {error}")
+    return {"kit": str(Path(__file__).resolve().parent), "problems": problems}
+
+
+# --------------------------------------------------------------------------------------------
+# Recording: only the client process writes, one result at a time.
+# --------------------------------------------------------------------------------------------
+
+def ensure_assignment(gradebook) -> None:
+    """Register the assignment's notebooks and grade cells (what generate_assignment records)."""
+    from .notebook_source import NOTEBOOK_BUILDERS
+
+    gradebook.update_or_create_assignment(ASSIGNMENT)
+    for name in NOTEBOOKS:
+        gradebook.update_or_create_notebook(name, ASSIGNMENT)
+        for cell in NOTEBOOK_BUILDERS[name]().cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                gradebook.update_or_create_grade_cell(meta["grade_id"], name, ASSIGNMENT,
+                                                      max_score=meta["points"], cell_type=cell.cell_type)
+
+
+def record_gradebook(db_url: str, result: dict) -> None:
+    from nbgrader.api import Gradebook
+
+    parts = {}
+    for nb in result.get("notebooks", []):
+        for q in nb["questions"]:
+            for name, part in (q.get("parts") or {}).items():
+                parts[f"{q['id']}_{name}"] = part["points"]
+    with Gradebook(db_url) as gradebook:
+        ensure_assignment(gradebook)
+        gradebook.update_or_create_student(result["student"])
+        gradebook.update_or_create_submission(ASSIGNMENT, result["student"])
+        for question in CODING:
+            for name in ("architecture", "val_loss"):
+                grade = gradebook.find_grade(f"{question.id}_{name}", question.notebook, ASSIGNMENT, result["student"])
+                grade.auto_score = float(parts.get(f"{question.id}_{name}", 0))
+        gradebook.db.commit()
+
+
+class Recorder:
+    def __init__(self, course: Path, db_url: str):
+        self.course, self.db_url = course, db_url
+        self.results = course / RESULTS_FOLDER
+        self.results.mkdir(parents=True, exist_ok=True)
+
+    def done(self, student: str) -> bool:
+        return (self.results / f"{student}.json").exists()
+
+    def record(self, result: dict) -> None:
+        student = result["student"]
+        html = result.pop("html", None)
+        if html:
+            page = self.course / "feedback" / student / ASSIGNMENT / "kit-feedback.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(html)
+        record_gradebook(self.db_url, result)
+        partial = self.results / f"{student}.json.partial"
+        partial.write_text(json.dumps(result, indent=1) + "\n")
+        os.replace(partial, self.results / f"{student}.json")  # written last: marks the student done
+
+    def write_csv(self) -> Path:
+        path = self.course / CSV_NAME
+        ids = [f"{q.id}_{part}" for q in CODING for part in ("architecture", "val_loss")]
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student", "points", "max_points", "error", *ids])
+            for file in sorted(self.results.glob("*.json")):
+                result = json.loads(file.read_text())
+                parts = {f"{q['id']}_{name}": part["points"] for nb in result.get("notebooks", [])
+                         for q in nb["questions"] for name, part in (q.get("parts") or {}).items()}
+                writer.writerow([result["student"], result.get("points", 0), result.get("max_points", 15),
+                                 result.get("error") or "", *(parts.get(i, 0) for i in ids)])
+        return path
+
+
+# --------------------------------------------------------------------------------------------
+
+def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: int | None = None,
+              force: bool = False, retries: int = 2, cell_timeout: int = 300, db_url: str | None = None,
+              progress: bool = True, on_submitted=None, threads: int | None = None) -> dict:
+    """Grade every submission not yet graded; ``threads`` per kernel defaults to cores / workers."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    course, jobs = find_submissions(course_or_submitted)
+    recorder = Recorder(course, db_url or f"sqlite:///{course / 'gradebook.db'}")
+    todo = [job for job in jobs if force or not recorder.done(job.student)]
+    summary = {"course": str(course), "submissions": len(jobs), "skipped": len(jobs) - len(todo),
+               "graded": 0, "failed": 0, "seconds": 0.0}
+    if not todo:
+        recorder.write_csv()
+        return summary
+    cores = os.cpu_count() or 1
+    if scheduler:
+        client, cluster = Client(scheduler), None
+    else:
+        n = workers or cores
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+        threads = threads or max(1, cores // n)
+    started = time.perf_counter()
+    try:
+        checks = client.run(check_worker)
+        broken = {address: c["problems"] for address, c in checks.items() if c["problems"]}
+        if broken:
+            raise SystemExit("Workers are not ready:\n" + "\n".join(
+                f"  {address}: {problem}" for address, problems in broken.items() for problem in problems))
+        futures = {client.submit(grade_job, job, threads, cell_timeout, key=f"grade-{job.student}",
+                                 retries=retries, pure=False): job for job in todo}
+        if on_submitted:
+            on_submitted(client, futures)
+        bar = _Progress(len(todo), enabled=progress)
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - a task that failed every retry
+                result = {"student": job.student, "error": f"grading failed: {type(error).__name__}: {error}",
+                          "points": 0, "notebooks": []}
+            recorder.record(result)
+            failed = bool(result.get("error")) or not result.get("passed", False)
+            summary["graded"] += 1
+            summary["failed"] += failed
+            bar.update(job.student, failed)
+        bar.close()
+    except KeyboardInterrupt:
+        print("\nStopped: everything finished so far is recorded; run the command again to resume.",
+              file=sys.stderr)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    recorder.write_csv()
+    summary["seconds"] = time.perf_counter() - started
+    return summary
+
+
+class _Progress:
+    """One line: done / failed / remaining, rate and time left."""
+
+    def __init__(self, total: int, enabled: bool = True):
+        self.total, self.done, self.failed, self.enabled = total, 0, 0, enabled
+        self.started = time.perf_counter()
+
+    def update(self, student: str, failed: bool) -> None:
+        self.done += 1
+        self.failed += failed
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = self.done / elapsed * 60 if elapsed else 0
+        left = (self.total - self.done) / (self.done / elapsed) if self.done else 0
+        filled = int(30 * self.done / self.total)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} done, {self.failed} not full marks, "
+              f"{self.total - self.done} remaining | {rate:.1f}/min | {left:.0f} s left | last: {student:12.12s}",
+              end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader batch",
+                                     description="Grade every submission of a course in parallel (Dask).")
+    parser.add_argument("course", type=Path, help="the nbgrader course folder, or its submitted/ folder")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    parser.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    parser.add_argument("--force", action="store_true", help="grade again students already graded")
+    parser.add_argument("--retries", type=int, default=2, help="retries of a submission whose worker died")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--db", help="nbgrader gradebook URL (default sqlite:///COURSE/gradebook.db)")
+    parser.add_argument("--threads", type=int, help="training threads per kernel (default: cores / workers)")
+    args = parser.parse_args(argv)
+    summary = run_batch(args.course, args.scheduler, args.workers, args.force, args.retries, args.timeout, args.db,
+                        threads=args.threads)
+    print(f"{summary['graded']} graded ({summary['failed']} without full marks), {summary['skipped']} already "
+          f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / CSV_NAME}")
+    return 0

@@ -1,0 +1,139 @@
+"""A class graded in parallel on a local Dask cluster (2 worker processes on loopback)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+
+import nbformat
+import pytest
+
+from grader.batch import RESULTS_FOLDER, run_batch
+from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "dropout-batchnorm"
+
+
+def make_class(course, exercises):
+    """Six students: right, untouched, wrong, broken files, a dying kernel, another course's notebook."""
+    def hand_in(student, files):
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name, content in files.items():
+            if isinstance(content, str):
+                (folder / f"{name}.ipynb").write_text(content)
+            else:
+                nbformat.write(content, folder / f"{name}.ipynb")
+
+    hand_in("alice", {"spotify": solution_notebook("spotify")})
+    hand_in("bob", {n: nbformat.read(exercises / f"{n}.ipynb", as_version=4) for n in ("wine", "spotify")})
+    carol = solution_notebook("spotify")
+    set_answer(carol, "spotify_q1_model", "model = keras.Sequential([keras.Input(shape=input_shape), "
+               "layers.Dense(128, activation='relu'), layers.Dropout(0.7), layers.Dense(64, activation='relu'), "
+               "layers.Dropout(0.7), layers.Dense(1)])")
+    set_answer(carol, "spotify_q3_model", SPOTIFY_STARTER_Q3)
+    hand_in("carol", {"spotify": carol})
+    text = (exercises / "spotify.ipynb").read_text()
+    hand_in("dave", {"wine": "this is not a notebook", "spotify": text[: len(text) // 2]})
+    erin = solution_notebook("spotify")
+    set_answer(erin, "spotify_q1_model", "import os\nos._exit(1)")
+    set_answer(erin, "spotify_q3_model", SPOTIFY_STARTER_Q3)
+    hand_in("erin", {"spotify": erin})
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
+    hand_in("frank", {"spotify": other})
+    return course
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory, exercises):
+    sequential = make_class(tmp_path_factory.mktemp("sequential"), exercises)
+    parallel = tmp_path_factory.mktemp("parallel")
+    shutil.copytree(sequential / "submitted", parallel / "submitted")
+    one = run_batch(sequential, workers=1, threads=1, progress=False)
+    two = run_batch(parallel, workers=2, threads=1, progress=False)
+    return sequential, parallel, one, two
+
+
+def results(course) -> dict:
+    return {p.stem: json.loads(p.read_text()) for p in (course / RESULTS_FOLDER).glob("*.json")}
+
+
+def comparable(result: dict) -> dict:
+    return {"points": result.get("points"), "error": result.get("error"),
+            "questions": [(q["id"], q["points"], q["message"], q["val_loss"])
+                          for nb in result.get("notebooks", []) for q in nb["questions"]]}
+
+
+def gradebook(course) -> list:
+    with sqlite3.connect(course / "gradebook.db") as db:
+        return sorted(db.execute("""
+            select student.id, grade_cell.name, grade.auto_score from grade
+            join grade_cell on grade.cell_id = grade_cell.id
+            join submitted_notebook on grade.notebook_id = submitted_notebook.id
+            join submitted_assignment on submitted_notebook.assignment_id = submitted_assignment.id
+            join student on submitted_assignment.student_id = student.id""").fetchall())
+
+
+def test_parallel_results_are_identical_to_one_by_one(classes):
+    sequential, parallel, one, two = classes
+    assert one["graded"] == two["graded"] == 6
+    a, b = results(sequential), results(parallel)
+    assert set(a) == set(b) == {"alice", "bob", "carol", "dave", "erin", "frank"}
+    for student in a:
+        assert comparable(a[student]) == comparable(b[student]), student
+    assert a["alice"]["points"] == 10 and a["bob"]["points"] == 0
+    assert a["carol"]["points"] == 0
+    messages = {s: " ".join(q["message"] for nb in r["notebooks"] for q in nb["questions"]) for s, r in a.items()}
+    assert "use rate=0.3" in messages["carol"]
+    assert "not valid JSON" in messages["dave"]
+    assert "kernel died" in messages["erin"] and "still the starter model" in messages["erin"]
+    assert "not a notebook of the dropout-batchnorm assignment" in messages["frank"]
+
+
+def test_gradebook_after_parallel_run_matches_sequential(classes):
+    sequential, parallel, _, _ = classes
+    rows = gradebook(sequential)
+    assert rows == gradebook(parallel)
+    assert ("alice", "spotify_q3_val_loss", 2.0) in rows and ("bob", "wine_q1_architecture", 0.0) in rows
+    assert (parallel / "kit-grades.csv").read_text().count("\n") == 7
+    assert (parallel / "feedback" / "alice" / ASSIGNMENT / "kit-feedback.html").exists()
+
+
+def test_running_again_resumes_and_skips_graded_students(classes):
+    _, parallel, _, _ = classes
+    again = run_batch(parallel, workers=1, threads=1, progress=False)
+    assert again["skipped"] == 6 and again["graded"] == 0
+
+
+def test_a_worker_killed_mid_run_still_records_everyone_once(tmp_path, exercises):
+    course = make_class(tmp_path / "course", exercises)
+    killed = []
+
+    def kill_alices_worker(client, futures):
+        def killer():
+            key = next(f.key for f in futures if "alice" in str(f.key))
+            for _ in range(600):
+                where = [w for w, keys in client.processing().items() if key in keys]
+                if where:
+                    time.sleep(8)  # let the kernel start training
+                    killed.append(where[0])
+                    try:
+                        client.run(os._exit, 1, workers=where)
+                    except Exception:  # noqa: BLE001 - the worker dies before it can answer
+                        pass
+                    return
+                time.sleep(0.1)
+        threading.Thread(target=killer, daemon=True).start()
+
+    summary = run_batch(course, workers=2, threads=1, progress=False, on_submitted=kill_alices_worker)
+    assert killed, "the test did not manage to kill a worker"
+    assert summary["graded"] == 6
+    assert set(results(course)) == {"alice", "bob", "carol", "dave", "erin", "frank"}
+    assert results(course)["alice"]["points"] == 10
+    rows = gradebook(course)
+    assert len(rows) == len(set((s, c) for s, c, _ in rows))  # every grade recorded once
+    assert sorted({s for s, _, _ in rows}) == ["alice", "bob", "carol", "dave", "erin", "frank"]

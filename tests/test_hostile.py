@@ -1,0 +1,150 @@
+"""Nothing a student submits breaks grading: broken files, crashes, endless loops, dying kernels,
+memory bombs, floods of output, tampering and file-system damage. Each case gets its own clear
+verdict, the other question of the same notebook is still graded, and nothing outside the
+submission's working folder changes."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.harness import sandbox_available
+from grader.submission import grade
+from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook, write
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+CANARY = Path.home() / ".kit-canary"
+
+
+def wine_starter() -> str:
+    return ("model = keras.Sequential([keras.Input(shape=(11,)), layers.Dense(1024, activation='relu'), "
+            "layers.Dense(1024, activation='relu'), layers.Dense(1024, activation='relu'), layers.Dense(1)])")
+
+
+# (name, answer cell of spotify Q1, fragment of Q1's message, cell timeout)
+KERNEL_CASES = [
+    ("model variable missing", "x = 1", "`model` is not defined after your answer cell", 60),
+    ("not a keras model", "model = 'a model'", "found a str", 60),
+    ("wrong input shape", "model = keras.Sequential([keras.Input(shape=(5,)), layers.Dense(128, activation='relu'), "
+     "layers.Dropout(0.3), layers.Dense(64, activation='relu'), layers.Dropout(0.3), layers.Dense(1)])",
+     "expects 5 input features", 60),
+    ("exception", "raise ValueError('boom')", "your answer cell of spotify Q1 (spotify_q1_model) raised ValueError: boom", 60),
+    ("syntax error", "model = keras.Sequential([", "raised SyntaxError", 60),
+    ("missing package", "import a_package_that_is_not_installed", "raised ModuleNotFoundError", 60),
+    ("endless loop", "while True:\n    pass", "ran longer than the time limit", 10),
+    ("ten thousand epochs", "model = keras.Sequential([keras.Input(shape=input_shape), layers.Dense(1)])\n"
+     "model.compile(optimizer='adam', loss='mae')\nmodel.fit(X_train, y_train, epochs=10_000, verbose=0)",
+     "ran longer than the time limit", 15),
+    ("sys.exit", "import sys\nsys.exit()", "raised SystemExit", 60),
+    ("raise SystemExit", "raise SystemExit(3)", "raised SystemExit", 60),
+    ("os._exit", "import os\nos._exit(1)", "the Python kernel died while running your answer cell of spotify Q1", 60),
+    ("kill -9", "import os\nos.kill(os.getpid(), 9)", "the Python kernel died", 60),
+    ("50 GB array", "import numpy as np\nbig = np.ones(50 * 10**9 // 8)", "raised MemoryError", 60),
+    ("a billion units", "model = keras.Sequential([keras.Input(shape=input_shape), layers.Dense(10**9)])",
+     "raised", 120),
+    ("million printed lines", "for i in range(2_000_000):\n    print(i)\nmodel = None", "`model` is None", 120),
+    ("stderr flood", "import sys\nfor i in range(200_000):\n    sys.stderr.write('noise ' * 10 + '\\n')\nmodel = None",
+     "`model` is None", 120),
+    ("reads the solutions and the reference", "print(open('" + str(ROOT / "solutions" / "dropout-batchnorm" / "wine.ipynb")
+     + "').read())", "raised FileNotFoundError", 60),
+    ("writes the gradebook", "open('" + str(ROOT / "gradebook.db") + "', 'w').write('gone')", "raised OSError", 60),
+    ("deletes files outside its folder", "import os\nos.remove('" + str(CANARY) + "')", "Read-only file system", 60),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def canary():
+    CANARY.write_text("must survive")
+    digest = hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest()
+    yield
+    assert CANARY.read_text() == "must survive"
+    assert hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest() == digest
+    CANARY.unlink()
+
+
+def messages(report) -> dict:
+    return {r.question.id: r.message for r in report.results}
+
+
+@pytest.mark.parametrize("name,answer,fragment,timeout", KERNEL_CASES, ids=[c[0] for c in KERNEL_CASES])
+def test_hostile_answer_fails_alone(tmp_path, name, answer, fragment, timeout):
+    if "Read-only" in fragment or "FileNotFound" in fragment or "OSError" in fragment:
+        assert sandbox_available(), "the file-system cases need bubblewrap (apt install bubblewrap)"
+    nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", answer)
+    set_answer(nb, "spotify_q3_model", SPOTIFY_STARTER_Q3)
+    report = grade(write(nb, tmp_path, "spotify"), cell_timeout=timeout, expect_all=False)
+    found = messages(report)
+    assert fragment in found["spotify_q1"], found["spotify_q1"]
+    assert "still the starter model" in found["spotify_q3"], found["spotify_q3"]  # graded all the same
+    assert report.points == 0
+
+
+def test_output_floods_are_cut_in_the_executed_notebook(tmp_path):
+    nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", "for i in range(2_000_000):\n    print(i)\nmodel = None")
+    set_answer(nb, "spotify_q3_model", SPOTIFY_STARTER_Q3)
+    report = grade(write(nb, tmp_path, "spotify"), expect_all=False)
+    executed = report.notebooks[0].run.executed
+    answer = next(c for c in executed.cells if c.metadata.get("kit", {}).get("grade_id") == "spotify_q1_model")
+    assert sum(len(o.get("text", "")) for o in answer.outputs) < 25_000
+    assert "output cut by the grader" in answer.outputs[-1]["text"]
+
+
+FILE_CASES = [
+    ("not JSON", lambda p: p.write_text("print('hello')"), "is not valid JSON"),
+    ("truncated JSON", lambda p: p.write_text(json.dumps(nbformat.v4.new_notebook())[:-10]), "damaged or truncated"),
+    ("empty file", lambda p: p.write_text(""), "is empty"),
+    ("empty notebook", lambda p: nbformat.write(nbformat.v4.new_notebook(), p), "not a notebook of the dropout-batchnorm"),
+    ("another assignment", lambda p: nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade_id": "titanic_q1", "solution": True}})]), p), "not a notebook of"),
+    ("JSON but not a notebook", lambda p: p.write_text('{"cells": 3}'), "not a Jupyter notebook"),
+]
+
+
+@pytest.mark.parametrize("name,make,fragment", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_unreadable_notebook_is_a_usage_error_with_a_clear_message(tmp_path, name, make, fragment):
+    path = tmp_path / "wine.ipynb"
+    make(path)
+    result = subprocess.run([sys.executable, "-m", "grader", str(path), "--quiet"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_broken_notebook_in_a_folder_fails_only_its_own_questions(tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "wine.ipynb").write_text("{not json")
+    nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", "raise ValueError('boom')")
+    set_answer(nb, "spotify_q3_model", SPOTIFY_STARTER_Q3)
+    write(nb, folder, "spotify")
+    report = grade(folder)
+    found = messages(report)
+    assert "not valid JSON" in found["wine_q1"]
+    assert "ValueError: boom" in found["spotify_q1"] and "starter model" in found["spotify_q3"]
+
+
+def test_old_format_reordered_and_deleted_cells_are_graded_as_released(tmp_path):
+    """An nbformat 3 notebook whose cells were shuffled and whose locked cells were deleted."""
+    nb = solution_notebook("wine")
+    set_answer(nb, "wine_q1_model", wine_starter())
+    nb.cells = [c for c in reversed(nb.cells) if c.metadata["nbgrader"]["grade_id"] != "wine_q1_train"]
+    path = tmp_path / "wine.ipynb"
+    path.write_text(nbformat.writes(nbformat.convert(nb, 3)))
+    assert json.loads(path.read_text())["nbformat"] == 3
+    report = grade(path, expect_all=False)
+    assert "still the starter model" in messages(report)["wine_q1"]
+
+
+def test_divergence_gets_its_own_message():
+    from grader.checks import check_val_loss
+    from grader.questions import BY_ID
+
+    history = {"loss": [30.0, float("nan")], "val_loss": [25.0, float("nan")]}
+    verdict = check_val_loss(BY_ID["spotify_q3"], float("nan"), history)
+    assert not verdict.passed and "diverged" in verdict.message and "BatchNormalization layer before each Dense" in verdict.message
