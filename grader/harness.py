@@ -354,7 +354,7 @@ def run_notebook(
                 if restarted:  # after a dead kernel: run the locked setup cells again
                     for index, cell in code_cells[:position]:
                         if cell.metadata["kit"].get("grade_id", "").endswith("_setup"):
-                            client.execute_cell(nbformat.v4.new_code_cell(cell.source), index)
+                            _run_hidden(client, cell.source, index)
                 while position < len(code_cells):
                     index, cell = code_cells[position]
                     kit = cell.metadata["kit"]
@@ -368,7 +368,7 @@ def run_notebook(
                         position += 1
                         continue
                     if kit.get("grade_id", "").endswith("_seed"):
-                        client.execute_cell(nbformat.v4.new_code_cell(_reset_source()), index)
+                        _run_hidden(client, _reset_source(), index)
                     say(f"{notebook}: cell {index + 1}/{len(nb.cells)} {gid or 'extra cell'}")
                     t0 = time.perf_counter()
                     client.execute_cell(cell, index)
@@ -405,12 +405,21 @@ def run_notebook(
     return run
 
 
+def _run_hidden(client, source: str, index: int):
+    """Run harness code in the kernel without it taking the place of notebook cell ``index``
+    (nbclient stores every executed cell at the index it is given)."""
+    original = client.nb.cells[index]
+    try:
+        return client.execute_cell(nbformat.v4.new_code_cell(source), index, store_history=False)
+    finally:
+        client.nb.cells[index] = original
+
+
 def _export(client, index: int, folder: Path, run: NotebookRun, qid: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     run.exports.pop(qid, None)
     nonce = secrets.token_hex(16)
-    cell = nbformat.v4.new_code_cell(_export_source(folder, nonce))
-    client.execute_cell(cell, index)
+    _run_hidden(client, _export_source(folder, nonce), index)
     status_path = folder / "status.json"
     try:
         status = json.loads(status_path.read_text())
