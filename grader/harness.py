@@ -64,6 +64,7 @@ class NotebookRun:
     free_answers: dict = field(default_factory=dict)  # question id -> text
     seconds: float = 0.0
     executed: object = None  # the executed notebook (outputs capped)
+    kernel_peak_mb: float | None = None  # the kernel's peak resident memory
 
     def problems_in(self, grade_ids) -> list:
         return [p for p in self.problems if p.grade_id in grade_ids]
@@ -341,7 +342,7 @@ def run_notebook(
     shutil.rmtree(exports, ignore_errors=True)
     coding = {q.id: q for q in questions_of(notebook) if isinstance(q, CodingQuestion)}
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    position = 0
+    position = current = 0
     skipped: set = set()
     dead_question = None
     say = progress or (lambda message: None)
@@ -356,6 +357,7 @@ def run_notebook(
                         if cell.metadata["kit"].get("grade_id", "").endswith("_setup"):
                             _run_hidden(client, cell.source, index)
                 while position < len(code_cells):
+                    current = position
                     index, cell = code_cells[position]
                     kit = cell.metadata["kit"]
                     gid = kit.get("grade_id", kit.get("after", ""))
@@ -388,14 +390,16 @@ def run_notebook(
                         _export(client, index, exports / qid, run, qid)
                         if not problem and qid in run.exports and not architecture_gate(qid, run.exports[qid]):
                             skipped.add(f"{qid}_train")
+                    if position == len(code_cells):
+                        run.kernel_peak_mb = _kernel_peak_mb(client, index)
         except DeadKernelError as error:
-            index, cell = code_cells[position]
+            index, cell = code_cells[current]
             kit = cell.metadata["kit"]
             gid = kit.get("grade_id") or f"after {kit.get('after', '')}"
             run.problems.append(CellProblem(gid, index + 1, "dead kernel", "DeadKernelError", str(error)[:200]))
             say(f"{notebook}: the kernel died in cell {index + 1}; restarting for the remaining questions")
             dead_question = next((q for q in coding if gid.startswith(q + "_")), None)
-            position += 1
+            position = current + 1
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start or talk
             index = code_cells[min(position, len(code_cells) - 1)][0]
             run.problems.append(CellProblem("kernel", index + 1, "dead kernel", type(error).__name__, str(error)[:300]))
@@ -403,6 +407,14 @@ def run_notebook(
     run.executed = nb
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _kernel_peak_mb(client, index: int) -> float | None:
+    cell = _run_hidden(client, "import resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)", index)
+    try:
+        return int(cell.outputs[0]["text"].split()[-1]) / 1024
+    except (AttributeError, IndexError, KeyError, ValueError):
+        return None
 
 
 def _run_hidden(client, source: str, index: int):
