@@ -18,6 +18,14 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 
+# Feedback shows what a hidden test said, never its code (nbgrader would render it in full).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from grader.nbgrader_feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
 # Keep TensorFlow's C++ start-up log out of the cells' stderr (nbgrader zeroes a test cell that
 # writes to stderr); the notebooks set the same variable for interactive use.
 import os  # noqa: E402

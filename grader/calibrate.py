@@ -17,8 +17,8 @@ from .questions import CALIBRATION_VARIANTS, Variant
 
 REFERENCE_PATH = Path(__file__).with_name("reference.json")
 FORMAT_VERSION = 1
-# Threshold rule: worst calibrated seed plus half the calibrated spread (at least 1% of it).
-MARGIN_OF_SPREAD = 0.5
+# Threshold rule: worst calibrated seed plus the calibrated spread (at least 1% of the worst).
+MARGIN_OF_SPREAD = 1.0
 MIN_RELATIVE_MARGIN = 0.01
 
 
@@ -94,8 +94,40 @@ def calibrate(variants=CALIBRATION_VARIANTS, path: Path = REFERENCE_PATH, log=pr
                  f"max over seeds + max({MARGIN_OF_SPREAD} x (max - min), {MIN_RELATIVE_MARGIN} x max)"),
         "variants": results,
     }
+    reference["summary"] = summarize(reference)
     path.write_text(json.dumps(reference, indent=1) + "\n")
     return reference
+
+
+def summarize(reference: dict) -> dict:
+    """Per question: bands, thresholds, false-fail estimates, and which wrong answers the
+    val_loss check catches on its own (the others are the architecture check's job)."""
+    summary = {}
+    for question in sorted({v["question"] for v in reference["variants"]}):
+        variants = [v for v in reference["variants"] if v["question"] == question]
+        solution = next(v for v in variants if v["correct"])
+        mins = [r["min_val_loss"] for r in solution["runs"]]
+        finals = [r["evaluated_val_loss"] for r in solution["runs"]]
+        limit, final_limit = threshold(mins), threshold(finals)
+        wrong = {}
+        for v in variants:
+            if v["correct"]:
+                continue
+            caught = all(not (r["min_val_loss"] <= limit and r["evaluated_val_loss"] <= final_limit) for r in v["runs"])
+            wrong[v["variant"]] = {
+                "caught_by_val_loss": caught,
+                "min_val_loss": [r["min_val_loss"] for r in v["runs"]],
+                "note": v["note"] or ("" if caught else "only the architecture check catches it"),
+            }
+        summary[question] = {
+            "seeds": len(mins),
+            "min_val_loss": {"low": min(mins), "high": max(mins), "threshold": limit,
+                             "false_fail_probability": false_fail_probability(mins)},
+            "final_val_loss": {"low": min(finals), "high": max(finals), "threshold": final_limit,
+                               "false_fail_probability": false_fail_probability(finals)},
+            "wrong_answers": wrong,
+        }
+    return summary
 
 
 if __name__ == "__main__":

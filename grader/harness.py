@@ -371,7 +371,8 @@ def run_notebook(
                         continue
                     if kit.get("grade_id", "").endswith("_seed"):
                         _run_hidden(client, _reset_source(), index)
-                    say(f"{notebook}: cell {index + 1}/{len(nb.cells)} {gid or 'extra cell'}")
+                    if kit.get("grade_id", "").endswith("_train"):
+                        say(f"{notebook}: training {qid} ({_expected_seconds(qid)})")
                     t0 = time.perf_counter()
                     client.execute_cell(cell, index)
                     problem = _error_of(cell)
@@ -381,8 +382,8 @@ def run_notebook(
                         kind = "timeout" if timed_out else "error"
                         label = kit.get("grade_id") or f"after {gid}"
                         run.problems.append(CellProblem(label, index + 1, kind, *problem))
-                    say(f"{notebook}: cell {index + 1} done in {time.perf_counter() - t0:.1f} s"
-                        + (f" ({problem[0]})" if problem else ""))
+                    say(f"{notebook}: cell {index + 1}/{len(nb.cells)} {gid or 'extra cell'} "
+                        f"{time.perf_counter() - t0:.1f} s" + (f" ({problem[0]})" if problem else ""))
                     position += 1
                     if qid and kit.get("grade_id") == f"{qid}_train":
                         _export(client, index, exports / qid, run, qid)
@@ -439,6 +440,18 @@ def _export(client, index: int, folder: Path, run: NotebookRun, qid: str) -> Non
         return
     if status.get("nonce") == nonce:
         run.exports[qid] = folder
+
+
+def _expected_seconds(question_id: str | None) -> str:
+    """'about 55 s', from the calibration's fit times on the reference machine."""
+    try:
+        from .reference import load
+
+        times = [r["fit_seconds"] for v in load()["variants"] if v["question"] == question_id and v["correct"]
+                 for r in v["runs"]]
+        return f"about {sorted(times)[len(times) // 2]:.0f} s on the reference machine"
+    except Exception:  # noqa: BLE001 - progress text only
+        return "this takes a while"
 
 
 def print_progress(message: str) -> None:
