@@ -122,6 +122,10 @@ def record_gradebook(db_url: str, result: dict) -> None:
 class Recorder:
     def __init__(self, course: Path, db_url: str):
         self.course, self.db_url = course, db_url
+        # nbgrader's Gradebook runs `alembic` from PATH: make sure this environment's is found.
+        scripts = str(Path(sys.executable).parent)
+        if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
         self.results = course / RESULTS_FOLDER
         self.results.mkdir(parents=True, exist_ok=True)
 

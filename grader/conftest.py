@@ -5,9 +5,12 @@ verdicts, so a failure shows the grader's feedback rather than a traceback of th
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up log from the students
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SUBMISSION = ROOT / "exercises"

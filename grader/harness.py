@@ -88,22 +88,22 @@ def read_submission(path: Path):
     try:
         raw = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise SubmissionError(f"{path} cannot be read: {error}") from None
+        raise SubmissionError(f"{Path(path).name} cannot be read: {error}") from None
     if not raw.strip():
-        raise SubmissionError(f"{path} is empty: it should be a Jupyter notebook (.ipynb).")
+        raise SubmissionError(f"{Path(path).name} is empty: it should be a Jupyter notebook (.ipynb).")
     try:
         json.loads(raw)
     except json.JSONDecodeError as error:
         raise SubmissionError(
-            f"{path} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}): "
+            f"{Path(path).name} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}): "
             "the file is damaged or truncated. Re-download it from Jupyter (File > Download) and submit again."
         ) from None
     try:
         nb = nbformat.reads(raw, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise SubmissionError(f"{path} is JSON but not a Jupyter notebook: {error}") from None
+        raise SubmissionError(f"{Path(path).name} is JSON but not a Jupyter notebook: {error}") from None
     if not isinstance(nb.get("cells"), list):
-        raise SubmissionError(f"{path} is not a Jupyter notebook: it has no list of cells.")
+        raise SubmissionError(f"{Path(path).name} is not a Jupyter notebook: it has no list of cells.")
     return nb
 
 

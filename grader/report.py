@@ -49,7 +49,9 @@ def _curve_png(result) -> str | None:
 def _question_html(result) -> str:
     q = result.question
     if result.manual:
-        answer = result.answer.strip() or "(no answer written)"
+        answer = "\n".join(line for line in result.answer.splitlines()
+                           if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")).strip()
+        answer = answer or "(no answer written)"
         return (f'<div class="q manual"><span class="badge">to be read by the instructor</span> '
                 f'<b>{html.escape(q.title)}</b> ({q.points} point{"s" if q.points != 1 else ""})'
                 f'<p>{html.escape(q.prompt)}</p><pre>{html.escape(answer)}</pre></div>')

@@ -98,7 +98,7 @@ def identify(path: Path) -> str:
             if gid.startswith(name + "_"):
                 return name
     raise SubmissionError(
-        f"{path} is not a notebook of the {ASSIGNMENT} assignment (none of its cells belongs to "
+        f"{path.name} is not a notebook of the {ASSIGNMENT} assignment (none of its cells belongs to "
         f"{' or '.join(NOTEBOOKS)}). Submit wine.ipynb and spotify.ipynb from the exercise."
     )
 
@@ -151,7 +151,7 @@ def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
             folder = Path(workdir or scratch) / name
             try:
                 if identify(found[name]) != name:
-                    raise SubmissionError(f"{found[name]} holds the other notebook of the assignment: "
+                    raise SubmissionError(f"{found[name].name} holds the other notebook of the assignment: "
                                           f"submit {name}.ipynb under its own name.")
                 run = run_notebook(found[name], name, folder, cell_timeout=cell_timeout,
                                    memory_limit=memory_limit, progress=progress,

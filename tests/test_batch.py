@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import threading
 import time
 
 import nbformat
 import pytest
 
+from gradebook import scores
 from grader.batch import RESULTS_FOLDER, run_batch
 from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook
 
@@ -69,13 +69,7 @@ def comparable(result: dict) -> dict:
 
 
 def gradebook(course) -> list:
-    with sqlite3.connect(course / "gradebook.db") as db:
-        return sorted(db.execute("""
-            select student.id, grade_cell.name, grade.auto_score from grade
-            join grade_cell on grade.cell_id = grade_cell.id
-            join submitted_notebook on grade.notebook_id = submitted_notebook.id
-            join submitted_assignment on submitted_notebook.assignment_id = submitted_assignment.id
-            join student on submitted_assignment.student_id = student.id""").fetchall())
+    return sorted((student, cell, auto) for (student, _, cell), (auto, _, _) in scores(course).items())
 
 
 def test_parallel_results_are_identical_to_one_by_one(classes):

@@ -88,6 +88,9 @@ def test_one_wrong_answer_fails_exactly_that_question(root, tmp_path):
     nb = set_answer(solution_notebook("spotify"), "spotify_q1_model",
                     "model = keras.Sequential([keras.Input(shape=input_shape), layers.Dense(128, activation='relu'),"
                     " layers.Dropout(0.7), layers.Dense(64, activation='relu'), layers.Dropout(0.7), layers.Dense(1)])")
+    # ... and an edited locked cell: the training cell of Q3 cut to one epoch. It runs as released.
+    set_answer(nb, "spotify_q3_train", "model.compile(optimizer='sgd', loss='mae')\n"
+               "history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid), epochs=1)")
     path = write(nb, tmp_path / "submission", "spotify")
     result = run(["-m", "grader", str(path), "--json", str(tmp_path / "r.json"), "--quiet"], cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr

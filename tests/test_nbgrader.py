@@ -11,6 +11,7 @@ import pytest
 
 from grader.cli import nbgrader_env
 from grader.questions import CODING
+from gradebook import scores
 from submissions import set_answer
 
 pytestmark = pytest.mark.slow
@@ -60,20 +61,6 @@ def course(tmp_path_factory, root, exercises):
     nbgrader(course, "generate_feedback", ASSIGNMENT)
     nbgrader(course, "export")
     return course
-
-
-def scores(course) -> dict:
-    """(student, notebook, grade cell) -> (auto score, manual score, max score), from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    found = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for submission in gradebook.assignment_submissions(ASSIGNMENT):
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    found[(submission.student.id, notebook.name, grade.name)] = (
-                        grade.auto_score, grade.manual_score, grade.max_score)
-    return found
 
 
 def autograded(course, student: str, notebook: str | None = None) -> float:
