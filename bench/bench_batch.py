@@ -17,16 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions" / "dropout-batchnorm"
-
-
-def env() -> dict:
-    e = dict(os.environ)
-    e.setdefault("DROPOUT_KIT_DATA", str(ROOT.parent / "shared" / "datasets"))
-    e["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    e["PATH"] = str(Path(sys.executable).parent) + os.pathsep + e.get("PATH", "")
-    return e
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, SOLUTIONS, env  # noqa: E402
 
 
 def make_course(folder: Path, students: int) -> Path:

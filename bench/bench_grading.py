@@ -25,28 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions" / "dropout-batchnorm"
-
-FLOOR = """
-import time, json
-t0 = time.perf_counter()
-import keras
-from grader.questions import CODING
-from grader.training import train
-fits = {}
-for q in CODING:
-    fits[q.id] = train(q.solution_code, q.expected.input_dim, q.protocol).seconds
-print(json.dumps({"wall": time.perf_counter() - t0, "fits": fits}))
-"""
-
-
-def env() -> dict:
-    e = dict(os.environ)
-    e.setdefault("DROPOUT_KIT_DATA", str(ROOT.parent / "shared" / "datasets"))
-    e["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    e["PATH"] = str(Path(sys.executable).parent) + os.pathsep + e.get("PATH", "")
-    return e
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, SOLUTIONS, env  # noqa: E402
 
 
 def timed(command, cwd=ROOT) -> tuple[float, subprocess.CompletedProcess]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 
 from grader.notebook_source import NOTEBOOK_BUILDERS
+from grader.questions import CONCRETE_DEMO
 
 SPOTIFY_STARTER_Q1 = """model = keras.Sequential([
     keras.Input(shape=input_shape),
@@ -15,13 +16,7 @@ SPOTIFY_STARTER_Q1 = """model = keras.Sequential([
     layers.Dense(1),
 ])"""
 
-SPOTIFY_STARTER_Q3 = """model = keras.Sequential([
-    keras.Input(shape=input_shape),
-    layers.Dense(512, activation='relu'),
-    layers.Dense(512, activation='relu'),
-    layers.Dense(512, activation='relu'),
-    layers.Dense(1),
-])"""
+SPOTIFY_STARTER_Q3 = CONCRETE_DEMO  # the concrete model without batch normalization
 
 
 def solution_notebook(name: str):
