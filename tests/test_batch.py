@@ -48,13 +48,36 @@ def make_class(course, exercises):
     return course
 
 
+def kill_worker_grading(student: str, killed: list):
+    """A run_batch hook: once `student`'s task is running, kill the worker process that holds it."""
+    def hook(client, futures):
+        def killer():
+            key = next(f.key for f in futures if student in str(f.key))
+            for _ in range(600):
+                where = [w for w, keys in client.processing().items() if key in keys]
+                if where:
+                    time.sleep(8)  # let the kernel start training
+                    killed.append(where[0])
+                    try:
+                        client.run(os._exit, 1, workers=where)
+                    except Exception:  # noqa: BLE001 - the worker dies before it can answer
+                        pass
+                    return
+                time.sleep(0.1)
+        threading.Thread(target=killer, daemon=True).start()
+    return hook
+
+
 @pytest.fixture(scope="module")
 def classes(tmp_path_factory, exercises):
+    """The same class graded one by one, then by two workers, one of which is killed mid-run."""
     sequential = make_class(tmp_path_factory.mktemp("sequential"), exercises)
     parallel = tmp_path_factory.mktemp("parallel")
     shutil.copytree(sequential / "submitted", parallel / "submitted")
     one = run_batch(sequential, workers=1, threads=1, progress=False)
-    two = run_batch(parallel, workers=2, threads=1, progress=False)
+    killed = []
+    two = run_batch(parallel, workers=2, threads=1, progress=False, on_submitted=kill_worker_grading("alice", killed))
+    two["killed"] = killed
     return sequential, parallel, one, two
 
 
@@ -103,31 +126,11 @@ def test_running_again_resumes_and_skips_graded_students(classes):
     assert again["skipped"] == 6 and again["graded"] == 0
 
 
-def test_a_worker_killed_mid_run_still_records_everyone_once(tmp_path, exercises):
-    course = make_class(tmp_path / "course", exercises)
-    killed = []
-
-    def kill_alices_worker(client, futures):
-        def killer():
-            key = next(f.key for f in futures if "alice" in str(f.key))
-            for _ in range(600):
-                where = [w for w, keys in client.processing().items() if key in keys]
-                if where:
-                    time.sleep(8)  # let the kernel start training
-                    killed.append(where[0])
-                    try:
-                        client.run(os._exit, 1, workers=where)
-                    except Exception:  # noqa: BLE001 - the worker dies before it can answer
-                        pass
-                    return
-                time.sleep(0.1)
-        threading.Thread(target=killer, daemon=True).start()
-
-    summary = run_batch(course, workers=2, threads=1, progress=False, on_submitted=kill_alices_worker)
-    assert killed, "the test did not manage to kill a worker"
-    assert summary["graded"] == 6
-    assert set(results(course)) == {"alice", "bob", "carol", "dave", "erin", "frank"}
-    assert results(course)["alice"]["points"] == 10
-    rows = gradebook(course)
-    assert len(rows) == len(set((s, c) for s, c, _ in rows))  # every grade recorded once
+def test_a_worker_killed_mid_run_still_records_everyone_once(classes):
+    _, parallel, _, two = classes
+    assert two["killed"], "the test did not manage to kill a worker"
+    assert two["graded"] == 6
+    assert results(parallel)["alice"]["points"] == 10
+    rows = gradebook(parallel)
+    assert len(rows) == len({(s, c) for s, c, _ in rows})  # every grade recorded once
     assert sorted({s for s, _, _ in rows}) == ["alice", "bob", "carol", "dave", "erin", "frank"]
