@@ -28,6 +28,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, SOLUTIONS, env  # noqa: E402
 
+FLOOR = """
+import time, json
+t0 = time.perf_counter()
+import keras
+from grader.questions import CODING
+from grader.training import train
+fits = {}
+for q in CODING:
+    fits[q.id] = train(q.solution_code, q.expected.input_dim, q.protocol).seconds
+print(json.dumps({"wall": time.perf_counter() - t0, "fits": fits}))
+"""
+
 
 def timed(command, cwd=ROOT) -> tuple[float, subprocess.CompletedProcess]:
     t0 = time.perf_counter()

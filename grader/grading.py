@@ -103,12 +103,13 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
                          "copy it back from the original exercise and fill it in.", True)
     if answer_problems:
         return fail_both(f"Your answer cell failed: {answer_problems[0].describe()}")
-    dead = [p for p in run.problems if p.kind == "dead kernel" and p.grade_id.startswith(question.id)]
+    own = [p for p in run.problems if question.id in p.grade_id]  # its cells, and cells added after them
+    dead = [p for p in own if p.kind == "dead kernel"]
     if dead:
         return fail_both(f"Not graded: {dead[0].describe()}")
     if folder is None:
-        return fail_both("The notebook stopped before this question was trained: "
-                         + (run.problems[0].describe() if run.problems else "its cells did not run."))
+        cause = (own or run.problems)[0].describe() if run.problems else "its cells did not run."
+        return fail_both("The notebook stopped before this question was trained: " + cause)
     status = _status(folder)
     if status.get("model") != "saved":
         model_state = status.get("model")

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from .notebook_source import DEMONSTRATION_TAG, NOTEBOOK_BUILDERS
-from .questions import SEED, CodingQuestion, questions_of
+from .questions import CodingQuestion, questions_of
 
 DEFAULT_CELL_TIMEOUT = 300
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3  # address space of the kernel; TensorFlow trains in < 4 GB
@@ -371,10 +371,18 @@ def run_notebook(
                         continue
                     if kit.get("grade_id", "").endswith("_seed"):
                         _run_hidden(client, _reset_source(), index)
+                    watcher = None
                     if kit.get("grade_id", "").endswith("_train"):
                         say(f"{notebook}: training {qid} ({_expected_seconds(qid)})")
+                        watcher = _EpochWatcher(workdir / ".kit-progress", f"{notebook}: training {qid}", say)
+                        _run_hidden(client, _progress_source(watcher.path), index)
+                        watcher.start()
                     t0 = time.perf_counter()
-                    client.execute_cell(cell, index)
+                    try:
+                        client.execute_cell(cell, index)
+                    finally:
+                        if watcher:
+                            watcher.stop()
                     problem = _error_of(cell)
                     if problem:
                         timed_out = time.perf_counter() - t0 >= cell_timeout and problem[0] in (
@@ -408,6 +416,52 @@ def run_notebook(
     run.executed = nb
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _progress_source(path: Path) -> str:
+    """Kernel code: every fit reports its epoch to a file the grader watches (numbers unchanged)."""
+    return f"""import keras as _kit_keras
+class _KitEpochs(_kit_keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        with open({str(path)!r}, "w") as handle:
+            handle.write(f"{{epoch + 1}} {{self.params.get('epochs')}}")
+if not getattr(_kit_keras.Model.fit, "_kit_progress", False):
+    _kit_fit = _kit_keras.Model.fit
+    def _kit_fit_with_progress(self, *args, callbacks=None, **kwargs):
+        return _kit_fit(self, *args, callbacks=list(callbacks or []) + [_KitEpochs()], **kwargs)
+    _kit_fit_with_progress._kit_progress = True
+    _kit_keras.Model.fit = _kit_fit_with_progress"""
+
+
+class _EpochWatcher:
+    """Reports a training's epoch at each quarter, so long cells show progress without a flood."""
+
+    def __init__(self, path: Path, label: str, say):
+        import threading
+
+        self.path, self.label, self.say = path, label, say
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.path.unlink(missing_ok=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        reported = 0
+        while not self.done.wait(1.0):
+            try:
+                epoch, total = (int(x) for x in self.path.read_text().split())
+            except (OSError, ValueError):
+                continue
+            quarter = 4 * epoch // max(total, 1)
+            if 0 < quarter < 4 and quarter > reported:
+                reported = quarter
+                self.say(f"{self.label}: epoch {epoch}/{total}")
 
 
 def _kernel_peak_mb(client, index: int) -> float | None:
