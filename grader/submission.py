@@ -164,6 +164,3 @@ def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
                                                    seconds=time.perf_counter() - t0, run=run))
     report.seconds = time.perf_counter() - started
     return report
-
-
-ALL_TITLES = [q.title for q in QUESTIONS]
