@@ -1,7 +1,7 @@
 """Calibrate the validation-loss checks: train each known answer over several seeds and write
 ``grader/reference.json`` (per-seed figures, versions, CPU, thread count, data sha256s).
 
-Run: ``python -m grader calibrate`` (about 15 minutes on 2 CPU cores).
+Run: ``python -m grader calibrate`` (about 30 minutes on 2 CPU cores).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     python -m grader PATH [--json REPORT.json] [--html REPORT.html]
     python -m grader build          regenerate solutions/ and exercises/
-    python -m grader calibrate      re-measure the val_loss reference (about 15 min)
+    python -m grader calibrate      re-measure the val_loss reference (about 30 min)
 
 Exit status: 0 when every autograded question passes, 1 when one fails, 2 on a usage error
 or a submission that cannot be read.

@@ -174,7 +174,7 @@ Add a `layers.Dropout(0.3)` layer after each of the two hidden `Dense` layers (a
 
 Now a harder data set: the strength of concrete from its mixture, **without** standardizing the
 features (their scales range from single digits to over a thousand). The cell below trains a
-plain model with SGD. Watch what happens to the loss (it takes about 15 seconds)."""),
+plain model with SGD. Watch what happens to the loss (it takes about half a minute)."""),
         code("spotify_q3_data", """X_train, X_valid, y_train, y_valid = concrete_splits()
 input_shape = [X_train.shape[1]]
 print(f"{len(X_train)} training mixes, {len(X_valid)} validation mixes, input shape {input_shape}")"""),
