@@ -12,7 +12,7 @@ from pathlib import Path
 from .grading import QuestionResult, architecture_gate, grade_notebook
 from .harness import (DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError,
                       read_submission, run_notebook)
-from .questions import ASSIGNMENT, NOTEBOOKS, QUESTIONS, questions_of
+from .questions import ASSIGNMENT, NOTEBOOKS, questions_of
 from .verdict import Verdict
 
 

@@ -72,7 +72,8 @@ def publisher(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     wine = pd.read_csv(shared_file("red-wine.csv"))
-    wine.to_csv(site / "winequality-red.csv", sep=";", index=False)  # UCI's semicolon form
+    # UCI's semicolon form, its numbers written without the course copy's float round-off (other bytes)
+    wine.to_csv(site / "winequality-red.csv", sep=";", index=False, float_format="%.12g")
     shutil.copy(shared_file("spotify.csv"), site / "spotify_songs.csv")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -90,6 +91,10 @@ def test_download_converts_and_verifies(isolated, monkeypatch, publisher):
     path = data.locate("red-wine.csv")
     assert path.parent == isolated / "cache"
     assert data.content_fingerprint(pd.read_csv(path)) == entry["content_sha256"]
+    assert data.locate("red-wine.csv", download=False) == path  # the converted copy is served from the cache
+    path.write_text(path.read_text().replace("7.4", "7.5", 1))
+    with pytest.raises(data.DataError, match="corrupted or not the expected file"):
+        data.locate("red-wine.csv", download=False)  # ... and a damaged one is still refused
     spotify = data.locate("spotify.csv")
     assert data.sha256_of(spotify) == data.manifest()["spotify.csv"]["sha256"]
     assert data.locate("spotify.csv", download=False) == spotify  # now served from the cache
