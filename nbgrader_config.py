@@ -26,6 +26,23 @@ from grader.nbgrader_feedback import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 
+# Student code runs with the instructor's rights in plain nbgrader (its issue #483): here every
+# kernel of autograde starts in the kit's sandbox (grader/sandbox.py), and a grader that cannot run
+# student code stops before anything is written to the gradebook.
+import sys  # noqa: E402
+
+c.Execute.kernel_manager_class = "grader.sandbox.NbgraderKernelManager"
+if "autograde" in sys.argv[1:2]:
+    from grader.sandbox import GraderUnavailable, preflight  # noqa: E402
+
+    try:
+        _sandbox = preflight()
+    except GraderUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if not _sandbox.active:
+        print(_sandbox.warning(), file=sys.stderr)
+
 # Keep TensorFlow's C++ start-up log out of the cells' stderr (nbgrader zeroes a test cell that
 # writes to stderr); the notebooks set the same variable for interactive use.
 import os  # noqa: E402

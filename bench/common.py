@@ -8,9 +8,8 @@ SOLUTIONS = ROOT / "solutions" / "dropout-batchnorm"
 
 
 def env() -> dict:
-    """The data from ../shared/datasets unless set, TensorFlow quiet, this Python's scripts on PATH."""
+    """The kit's own data lookup (DROPOUT_KIT_DATA if set), TensorFlow quiet, this Python's scripts on PATH."""
     e = dict(os.environ)
-    e.setdefault("DROPOUT_KIT_DATA", str(ROOT.parent / "shared" / "datasets"))
     e["TF_CPP_MIN_LOG_LEVEL"] = "3"
     e["PATH"] = str(Path(sys.executable).parent) + os.pathsep + e.get("PATH", "")
     return e

@@ -50,6 +50,7 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int) -> dict:
     """Runs on a worker: grade one submission, return the JSON report (never raises for bad input)."""
     from .harness import SubmissionError
     from .report import _clean, to_html
+    from .sandbox import GraderUnavailable
     from .submission import grade
 
     os.environ.update(worker_threads(threads) if threads else {})
@@ -57,6 +58,8 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int) -> dict:
         report = grade(job.path, cell_timeout=cell_timeout)
     except SubmissionError as error:
         return {"student": job.student, "error": str(error), "points": 0, "notebooks": []}
+    except GraderUnavailable as error:  # the worker's failure: reported, never recorded as a grade
+        return {"student": job.student, "grader_error": str(error)}
     result = _clean(report.to_dict())
     result["student"] = job.student
     result["html"] = to_html(report, f"Feedback for {job.student}: {ASSIGNMENT}")
@@ -64,8 +67,9 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int) -> dict:
 
 
 def check_worker() -> dict:
-    """Runs on every worker before work starts: is the kit importable and is the data right?"""
-    from . import data
+    """Runs on every worker before work starts: is the kit importable, is the data right, and
+    does a sandboxed kernel start and run a cell?"""
+    from . import data, sandbox
 
     problems = []
     for name in data.manifest():
@@ -79,7 +83,14 @@ def check_worker() -> dict:
         load()
     except Exception as error:  # noqa: BLE001
         problems.append(f"the kit's reference file is unusable: {error}")
-    return {"kit": str(Path(__file__).resolve().parent), "problems": problems}
+    state = None
+    if not problems:
+        try:
+            state = sandbox.preflight()
+        except sandbox.GraderUnavailable as error:
+            problems.append(str(error))
+    return {"kit": str(Path(__file__).resolve().parent), "problems": problems,
+            "sandbox": state is not None and state.active, "sandbox_detail": state.reason if state else None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,15 +174,18 @@ class Recorder:
 
 def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: int | None = None,
               force: bool = False, retries: int = 2, cell_timeout: int = 300, db_url: str | None = None,
-              progress: bool = True, on_submitted=None, threads: int | None = None) -> dict:
+              progress: bool = True, on_submitted=None, threads: int | None = None,
+              allow_unsandboxed: bool = False) -> dict:
     """Grade every submission not yet graded; ``threads`` per kernel defaults to cores / workers."""
     from dask.distributed import Client, LocalCluster, as_completed
+
+    from .sandbox import GraderUnavailable
 
     course, jobs = find_submissions(course_or_submitted)
     recorder = Recorder(course, db_url or f"sqlite:///{course / 'gradebook.db'}")
     todo = [job for job in jobs if force or not recorder.done(job.student)]
     summary = {"course": str(course), "submissions": len(jobs), "skipped": len(jobs) - len(todo),
-               "graded": 0, "failed": 0, "seconds": 0.0}
+               "graded": 0, "failed": 0, "seconds": 0.0, "grader_errors": {}}
     if not todo:
         recorder.write_csv()
         return summary
@@ -188,8 +202,17 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
         checks = client.run(check_worker)
         broken = {address: c["problems"] for address, c in checks.items() if c["problems"]}
         if broken:
-            raise SystemExit("Workers are not ready:\n" + "\n".join(
+            raise GraderUnavailable("Workers are not ready; no submission was graded:\n" + "\n".join(
                 f"  {address}: {problem}" for address, problems in broken.items() for problem in problems))
+        unsandboxed = {address: c["sandbox_detail"] for address, c in checks.items() if not c["sandbox"]}
+        if unsandboxed and not allow_unsandboxed:
+            raise GraderUnavailable("Refusing to grade a class without a sandbox (student code would run with "
+                                    "your rights); pass --no-sandbox to do it anyway:\n" + "\n".join(
+                                        f"  {address}: {why}" for address, why in unsandboxed.items()))
+        if unsandboxed:
+            print(f"warning: grading WITHOUT a sandbox on {len(unsandboxed)} worker(s) (--no-sandbox): "
+                  + "; ".join(sorted(set(unsandboxed.values()))), file=sys.stderr)
+        summary["sandbox"] = not unsandboxed
         futures = {client.submit(grade_job, job, threads, cell_timeout, key=f"grade-{job.student}",
                                  retries=retries, pure=False): job for job in todo}
         if on_submitted:
@@ -202,6 +225,10 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             except Exception as error:  # noqa: BLE001 - a task that failed every retry
                 result = {"student": job.student, "error": f"grading failed: {type(error).__name__}: {error}",
                           "points": 0, "notebooks": []}
+            if result.get("grader_error"):  # nothing recorded: the student is graded on the next run
+                summary["grader_errors"][job.student] = result["grader_error"]
+                bar.update(job.student, True)
+                continue
             recorder.record(result)
             failed = bool(result.get("error")) or not result.get("passed", False)
             summary["graded"] += 1
@@ -256,9 +283,19 @@ def main(argv) -> int:
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("--db", help="nbgrader gradebook URL (default sqlite:///COURSE/gradebook.db)")
     parser.add_argument("--threads", type=int, help="training threads per kernel (default: cores / workers)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="grade even where student code cannot be sandboxed (it runs with your rights)")
     args = parser.parse_args(argv)
-    summary = run_batch(args.course, args.scheduler, args.workers, args.force, args.retries, args.timeout, args.db,
-                        threads=args.threads)
+    from .sandbox import GraderUnavailable
+
+    try:
+        summary = run_batch(args.course, args.scheduler, args.workers, args.force, args.retries, args.timeout,
+                            args.db, threads=args.threads, allow_unsandboxed=args.no_sandbox)
+    except GraderUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"{summary['graded']} graded ({summary['failed']} without full marks), {summary['skipped']} already "
           f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / CSV_NAME}")
-    return 0
+    for student, why in summary["grader_errors"].items():
+        print(f"error: {student} was NOT graded (the grader failed, not the student): {why}", file=sys.stderr)
+    return 2 if summary["grader_errors"] else 0

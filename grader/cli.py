@@ -1,6 +1,7 @@
 """python -m grader: grade a submission (the main job), or build, calibrate, batch-grade.
 
     python -m grader PATH [--json REPORT.json] [--html REPORT.html]
+    python -m grader exercises DEST copy the student notebooks (wine, spotify) into DEST
     python -m grader build          regenerate solutions/ and exercises/
     python -m grader calibrate      re-measure the val_loss reference (about 30 min)
 
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("build", "calibrate", "batch")
+COMMANDS = ("build", "calibrate", "batch", "exercises")
 
 
 def nbgrader_env() -> dict:
@@ -41,6 +42,29 @@ def build_notebooks(args) -> int:
         return subprocess.call(command, cwd=ROOT, env=nbgrader_env())
 
 
+def copy_exercises(argv) -> int:
+    """Give a student who installed the kit with pip the notebooks to work in."""
+    import shutil
+
+    from .resources import exercises
+
+    parser = argparse.ArgumentParser(prog="python -m grader exercises",
+                                     description="Copy the exercise notebooks into a folder to work in.")
+    parser.add_argument("dest", type=Path, nargs="?", default=Path("."), help="folder (default: here)")
+    parser.add_argument("--force", action="store_true", help="overwrite notebooks already there")
+    args = parser.parse_args(argv)
+    args.dest.mkdir(parents=True, exist_ok=True)
+    for name, source in exercises().items():
+        target = args.dest / source.name
+        if target.exists() and not args.force:
+            print(f"kept {target} (it exists; --force overwrites it with a fresh copy)")
+            continue
+        shutil.copyfile(source, target)
+        print(f"wrote {target}")
+    print(f"Open them in Jupyter; check your work with: cd {args.dest} && pytest --pyargs grader")
+    return 0
+
+
 def calibrate(args) -> int:
     from .calibrate import calibrate as run
 
@@ -60,6 +84,7 @@ def grade_command(argv) -> int:
 
     from .harness import DEFAULT_CELL_TIMEOUT, SubmissionError, print_progress
     from .report import summary, write_html, write_json
+    from .sandbox import GraderUnavailable
     from .submission import grade
 
     try:
@@ -68,6 +93,11 @@ def grade_command(argv) -> int:
     except SubmissionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except GraderUnavailable as error:  # nothing was graded and nothing is written
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not report.sandbox.active:
+        print(report.sandbox.warning(), file=sys.stderr)
     print(summary(report))
     if args.json:
         write_json(report, args.json)
@@ -91,6 +121,8 @@ def main(argv=None) -> int:
         return build_notebooks(rest)
     if command == "calibrate":
         return calibrate(rest)
+    if command == "exercises":
+        return copy_exercises(rest)
     from .batch import main as batch_main
 
     return batch_main(rest)

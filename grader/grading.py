@@ -14,6 +14,7 @@ from pathlib import Path
 from .checks import check_architecture, check_val_loss
 from .harness import NotebookRun
 from .questions import CodingQuestion, FreeResponse, questions_of
+from .quiet import import_tensorflow
 from .verdict import Verdict
 
 
@@ -65,7 +66,7 @@ class QuestionResult:
 
 
 def _load_model(folder: Path):
-    import keras
+    keras = import_tensorflow()
 
     return keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
 

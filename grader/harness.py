@@ -18,18 +18,18 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from . import sandbox
 from .notebook_source import DEMONSTRATION_TAG, NOTEBOOK_BUILDERS
 from .questions import CodingQuestion, questions_of
+from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
 DEFAULT_CELL_TIMEOUT = 300
-DEFAULT_MEMORY_LIMIT = 6 * 1024**3  # address space of the kernel; TensorFlow trains in < 4 GB
 MAX_OUTPUT_CHARS = 20_000  # per cell: a flood of prints is cut, not kept in memory
 
 
@@ -49,6 +49,8 @@ class CellProblem:
         where = cell_label(self.grade_id)
         if self.kind == "timeout":
             return f"{where} ran longer than the time limit and was stopped."
+        if self.kind == "dead kernel" and self.grade_id == "kernel":
+            return "the Python kernel stopped answering and could not be started again."
         if self.kind == "dead kernel":
             return (f"the Python kernel died while running {where} (for example sys.exit, "
                     f"os._exit, a kill or running out of memory){': ' + self.evalue if self.evalue else ''}.")
@@ -189,88 +191,7 @@ _kit_export()
 del _kit_export"""
 
 
-def kernel_environment(extra: dict | None = None, workdir: Path | None = None) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "MPLBACKEND": "Agg",
-        "PYTHONHASHSEED": "0",
-        "DROPOUT_KIT_HIDE_SOLUTIONS": "1",
-        "PYTHONWARNINGS": "ignore",
-    })
-    from .data import CACHE_ENV, cache_dir
-
-    env.setdefault(CACHE_ENV, str(cache_dir()))  # the kernel reads data the grader already verified
-    if workdir is not None:  # caches that libraries write must land in the writable folder
-        env.update({"MPLCONFIGDIR": str(workdir / ".cache" / "matplotlib"), "KERAS_HOME": str(workdir / ".cache" / "keras"),
-                    "HOME": str(workdir), "XDG_CACHE_HOME": str(workdir / ".cache"), "TMPDIR": "/tmp"})
-    env.update(extra or {})
-    return env
-
-
-SANDBOX_ENV = "DROPOUT_KIT_SANDBOX"  # "off" to run kernels without bubblewrap
-KIT_ROOT = Path(__file__).resolve().parent.parent
-HIDDEN_FROM_KERNEL = ("solutions", "autograded", "feedback", "submitted", "gradebook.db", "reports",
-                      "grader/reference.json")
-
-
-def sandbox_available() -> bool:
-    return os.environ.get(SANDBOX_ENV, "").lower() != "off" and shutil.which("bwrap") is not None
-
-
-def kernel_prefix(workdir: Path, ipc_dir: Path, memory_limit: int | None) -> list[str]:
-    """The command put in front of the kernel: a memory limit, and a bubblewrap sandbox in which
-    the whole file system is read-only except the submission's own working folder, the network
-    is gone (the kernel talks over Unix sockets), and the solutions, the gradebook and the
-    reference file are not there at all."""
-    prefix = []
-    if memory_limit and shutil.which("prlimit"):
-        prefix += ["prlimit", f"--as={int(memory_limit)}", "--"]
-    if sandbox_available():
-        prefix += ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--bind", str(workdir), str(workdir), "--bind", str(ipc_dir), str(ipc_dir),
-                   "--unshare-all", "--die-with-parent",
-                   # in its own PID namespace the kernel's parent is pid 1, which ipykernel would take
-                   # for a dead parent; --die-with-parent does that job instead
-                   "--unsetenv", "JPY_PARENT_PID"]
-        for name in HIDDEN_FROM_KERNEL:
-            target = KIT_ROOT / name
-            if target.is_dir():
-                prefix += ["--tmpfs", str(target)]
-            elif target.exists():
-                prefix += ["--ro-bind", "/dev/null", str(target)]
-        prefix += ["--"]
-    return prefix
-
-
-def _kernel_manager_class(workdir: Path, memory_limit: int | None):
-    from jupyter_client.manager import AsyncKernelManager
-
-    class SandboxedKernelManager(AsyncKernelManager):
-        """Starts the kernel behind ``kernel_prefix`` and talks to it over Unix sockets."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.ipc_dir = Path(tempfile.mkdtemp(prefix="kit-ipc-"))
-            self.transport = "ipc"
-            self.ip = str(self.ipc_dir / "kernel")
-            self.connection_file = str(self.ipc_dir / "connection.json")  # the kernel rewrites it
-            # A SIGINT to the process group would reach bubblewrap and end the sandbox: interrupt
-            # through the control channel instead, and the kernel signals itself.
-            self.kernel_spec.interrupt_mode = "message"
-
-        def format_kernel_cmd(self, extra_arguments=None):
-            return kernel_prefix(workdir, self.ipc_dir, memory_limit) + super().format_kernel_cmd(extra_arguments)
-
-        async def _async_cleanup_resources(self, restart=False):
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart:
-                shutil.rmtree(self.ipc_dir, ignore_errors=True)
-
-    return SandboxedKernelManager
-
-
-def _make_client(nb, workdir: Path, cell_timeout: int, memory_limit: int | None):
+def _make_client(nb, workdir: Path, cell_timeout: int, memory_limit: int | None, exposure):
     from nbclient import NotebookClient
 
     class CappedClient(NotebookClient):
@@ -287,7 +208,7 @@ def _make_client(nb, workdir: Path, cell_timeout: int, memory_limit: int | None)
         interrupt_on_timeout=True,
         error_on_timeout={"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {cell_timeout} s", "traceback": []},
         resources={"metadata": {"path": str(workdir)}},
-        kernel_manager_class=_kernel_manager_class(workdir, memory_limit),
+        kernel_manager_class=kernel_manager_class(memory_limit, exposure),
         shutdown_kernel="immediate",
     )
 
@@ -346,12 +267,17 @@ def run_notebook(
     skipped: set = set()
     dead_question = None
     say = progress or (lambda message: None)
-    kernel_env = kernel_environment(env, workdir)
+    kernel_env = dict(os.environ, **(env or {}))  # the kernel manager keeps only the allow-listed part
+    exposure = Exposure(data_files=verified_data_files()) if sandbox.available() else None
+    student_ran = False  # until a student's cell runs, every failure is the grader's own
     while position < len(code_cells):
-        client = _make_client(nb, workdir, cell_timeout, memory_limit)
+        client = _make_client(nb, workdir, cell_timeout, memory_limit, exposure)
         restarted = position > 0
+        kernel_started = False
         try:
-            with client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=None if os.environ.get("KIT_DEBUG") else subprocess.DEVNULL):
+            with client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=None if os.environ.get("KIT_DEBUG") else subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL):
+                kernel_started = True
                 if restarted:  # after a dead kernel: run the locked setup cells again
                     for index, cell in code_cells[:position]:
                         if cell.metadata["kit"].get("grade_id", "").endswith("_setup"):
@@ -378,12 +304,17 @@ def run_notebook(
                         _run_hidden(client, _progress_source(watcher.path), index)
                         watcher.start()
                     t0 = time.perf_counter()
+                    student_ran = student_ran or kit["role"] in ("answer", "extra")
                     try:
                         client.execute_cell(cell, index)
                     finally:
                         if watcher:
                             watcher.stop()
                     problem = _error_of(cell)
+                    if problem and not student_ran:
+                        raise GraderUnavailable(f"The released {notebook} notebook failed before any student code ran: "
+                                                f"{cell_label(gid)} raised {problem[0]}: {problem[1]}. No grade was "
+                                                "recorded; check the kit's installation and data.")
                     if problem:
                         timed_out = time.perf_counter() - t0 >= cell_timeout and problem[0] in (
                             "CellTimeoutError", "KeyboardInterrupt")
@@ -401,7 +332,12 @@ def run_notebook(
                             skipped.add(f"{qid}_train")
                     if position == len(code_cells):
                         run.kernel_peak_mb = _kernel_peak_mb(client, index)
+        except GraderUnavailable:
+            raise
         except DeadKernelError as error:
+            if not student_ran:
+                raise GraderUnavailable(f"The kernel died before any student code of {notebook} ran ({error}): the "
+                                        "grader cannot run notebooks here. No grade was recorded.") from None
             index, cell = code_cells[current]
             kit = cell.metadata["kit"]
             gid = kit.get("grade_id") or f"after {kit.get('after', '')}"
@@ -410,6 +346,9 @@ def run_notebook(
             dead_question = next((q for q in coding if gid.startswith(q + "_")), None)
             position = current + 1
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start or talk
+            if not kernel_started or not student_ran:
+                raise GraderUnavailable(f"A kernel for {notebook} could not start ({type(error).__name__}: {error}). "
+                                        "No grade was recorded.") from None
             index = code_cells[min(position, len(code_cells) - 1)][0]
             run.problems.append(CellProblem("kernel", index + 1, "dead kernel", type(error).__name__, str(error)[:300]))
             break
@@ -509,4 +448,6 @@ def _expected_seconds(question_id: str | None) -> str:
 
 
 def print_progress(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
+    from .quiet import terminal
+
+    print(f"  {message}", file=terminal(), flush=True)

@@ -15,8 +15,8 @@ from .questions import CONCRETE_DEMO, CONCRETE_PROTOCOL, SPOTIFY_Q2, SPOTIFY_Q4,
 DEMONSTRATION_TAG = "demonstration"
 
 QUIET_TF = (
-    "import os\n"
-    "os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')  # keep TensorFlow's start-up log quiet\n"
+    "from grader.quiet import import_tensorflow\n"
+    "import_tensorflow()  # TensorFlow's start-up log would otherwise fill this cell's output\n"
 )
 
 

@@ -23,6 +23,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin
 pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:monospace;font-size:.9em}
 tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
+.unsandboxed{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:.6em 1em;font-weight:600}
 """
 
 
@@ -79,6 +80,9 @@ def to_html(report: SubmissionReport, title: str | None = None) -> str:
     body = [f"<h1>{html.escape(title or 'Dropout and Batch Normalization: feedback')}</h1>",
             f'<p class="score">Score: {report.points} / {report.max_points} autograded points</p>',
             f"<p>Submission: <code>{html.escape(report.submission)}</code></p>"]
+    if report.sandbox is not None and not report.sandbox.active:
+        body.insert(1, f'<p class="unsandboxed" role="alert">Graded without a sandbox: '
+                       f'{html.escape(report.sandbox.reason)}. The code ran with the grader\'s full rights.</p>')
     for nb in report.notebooks:
         body.append(f"<h2>{html.escape(nb.notebook)}.ipynb</h2>")
         if nb.error:

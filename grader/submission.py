@@ -13,6 +13,8 @@ from .grading import QuestionResult, architecture_gate, grade_notebook
 from .harness import (DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError,
                       read_submission, run_notebook)
 from .questions import ASSIGNMENT, NOTEBOOKS, questions_of
+from .quiet import import_tensorflow
+from .sandbox import SandboxStatus, preflight
 from .verdict import Verdict
 
 
@@ -31,6 +33,7 @@ class SubmissionReport:
     submission: str
     notebooks: list = field(default_factory=list)
     seconds: float = 0.0
+    sandbox: SandboxStatus | None = None  # None: not graded yet
 
     @property
     def results(self) -> list[QuestionResult]:
@@ -56,6 +59,8 @@ class SubmissionReport:
             "max_points": self.max_points,
             "passed": self.passed,
             "seconds": round(self.seconds, 2),
+            "sandbox": bool(self.sandbox and self.sandbox.active),
+            "sandbox_detail": self.sandbox.reason if self.sandbox else None,
             "grader_peak_mb": _peak_mb(),
             "notebooks": [
                 {"notebook": nb.notebook, "path": nb.path, "error": nb.error, "seconds": round(nb.seconds, 2),
@@ -73,7 +78,7 @@ def _import_keras_in_background() -> None:
 
     def load():
         try:
-            import keras  # noqa: F401
+            import_tensorflow()
         except ImportError:
             pass
 
@@ -138,8 +143,8 @@ def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
 
     for name in manifest():  # verify (or download) the data here: the sandboxed kernel cannot
         locate(name)
-    report = SubmissionReport(str(target))
     found = find_notebooks(Path(target))
+    report = SubmissionReport(str(target), sandbox=preflight(memory_limit))  # raises GraderUnavailable
     names = [n for n in notebooks if n in found or expect_all and Path(target).is_dir()]
     with tempfile.TemporaryDirectory(prefix="kit-grade-") as scratch:
         for name in names:

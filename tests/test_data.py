@@ -20,16 +20,9 @@ def isolated(tmp_path, monkeypatch):
     return tmp_path
 
 
-SHARED = Path(__import__("os").environ[data.DATA_ENV])  # set by conftest (../shared/datasets)
-
-
-def shared_file(name: str) -> Path:
-    return SHARED / name
-
-
-def test_shared_files_verify_and_have_the_documented_shape():
+def test_real_files_verify_and_have_the_documented_shape(real_data):
     for name, entry in data.manifest().items():
-        path = shared_file(name)
+        path = real_data[name]
         assert data.sha256_of(path) == entry["sha256"]
         frame = pd.read_csv(path)
         assert frame.shape == (entry["rows"], entry["columns"])
@@ -53,10 +46,10 @@ def test_offline_without_a_copy_gives_one_clear_error(isolated):
     assert data.DATA_ENV in message
 
 
-def test_corrupted_and_truncated_files_are_refused(isolated, monkeypatch):
+def test_corrupted_and_truncated_files_are_refused(isolated, monkeypatch, real_data):
     folder = isolated / "data"
     folder.mkdir()
-    original = shared_file("concrete.csv").read_bytes()
+    original = real_data["concrete.csv"].read_bytes()
     monkeypatch.setenv(data.DATA_ENV, str(folder))
     (folder / "concrete.csv").write_bytes(original[: len(original) // 2])
     with pytest.raises(data.DataError, match="corrupted or not the expected file"):
@@ -67,19 +60,41 @@ def test_corrupted_and_truncated_files_are_refused(isolated, monkeypatch):
 
 
 @pytest.fixture
-def publisher(tmp_path):
-    """A loopback HTTP server that serves the publishers' file forms."""
+def publisher(tmp_path, real_data):
+    """A loopback HTTP server that serves each data set in its publisher's own form."""
     site = tmp_path / "site"
     site.mkdir()
-    wine = pd.read_csv(shared_file("red-wine.csv"))
+    wine = pd.read_csv(real_data["red-wine.csv"])
     # UCI's semicolon form, its numbers written without the course copy's float round-off (other bytes)
     wine.to_csv(site / "winequality-red.csv", sep=";", index=False, float_format="%.12g")
-    shutil.copy(shared_file("spotify.csv"), site / "spotify_songs.csv")
+    shutil.copy(real_data["spotify.csv"], site / "spotify_songs.csv")
+    write_uci_concrete_xls(pd.read_csv(real_data["concrete.csv"]), site / "Concrete_Data.xls")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", site
     server.shutdown()
+
+
+def write_uci_concrete_xls(frame, path: Path) -> None:
+    """A real Excel 97 workbook shaped like UCI's Concrete_Data.xls: its long column titles, the
+    age as a float, and the other values with more digits than the course's CSV keeps."""
+    import xlwt
+
+    titles = ["Cement (component 1)(kg in a m^3 mixture)", "Blast Furnace Slag (component 2)(kg in a m^3 mixture)",
+              "Fly Ash (component 3)(kg in a m^3 mixture)", "Water  (component 4)(kg in a m^3 mixture)",
+              "Superplasticizer (component 5)(kg in a m^3 mixture)",
+              "Coarse Aggregate  (component 6)(kg in a m^3 mixture)", "Fine Aggregate (component 7)(kg in a m^3 mixture)",
+              "Age (day)", "Concrete compressive strength(MPa, megapascals) "]
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Sheet1")
+    for column, title in enumerate(titles):
+        sheet.write(0, column, title)
+    noise = [0.0000001, -0.0000002]  # UCI's sheet holds values such as 79.98611076
+    for row, values in enumerate(frame.itertuples(index=False), start=1):
+        for column, value in enumerate(values):
+            sheet.write(row, column, float(value) + (noise[row % 2] if column != 7 else 0.0))
+    book.save(str(path))
 
 
 def test_download_converts_and_verifies(isolated, monkeypatch, publisher):
@@ -116,7 +131,17 @@ def test_unreachable_publisher_says_where_it_looked(isolated, monkeypatch):
     assert "the download failed" in str(error.value) and "Looked in" in str(error.value)
 
 
+def test_download_of_the_concrete_workbook_converts_and_verifies(isolated, monkeypatch, publisher):
+    url, site = publisher
+    monkeypatch.setenv(data.MIRROR_ENV, url)
+    assert site.joinpath("Concrete_Data.xls").read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 workbook
+    path = data.locate("concrete.csv")
+    assert path.parent == isolated / "cache"
+    assert data.content_fingerprint(pd.read_csv(path)) == data.manifest()["concrete.csv"]["content_sha256"]
+    assert data.locate("concrete.csv", download=False) == path
+
+
 def test_manifest_checksums_are_the_documented_ones(root):
-    text = (root.parent / "shared" / "datasets" / "SOURCES.md").read_text()
+    text = (root / "datasets" / "README.md").read_text()
     for name, entry in data.manifest().items():
         assert f"| {name} |" in text and entry["sha256"] in text

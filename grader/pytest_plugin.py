@@ -1,7 +1,9 @@
-"""``pytest grader``: the students' self-check. One test per question, named as in the notebook.
+"""``pytest grader`` (in a clone) or ``pytest --pyargs grader`` (anywhere the kit is installed):
+the students' self-check. One test per question, named as in the notebook.
 
-The notebooks are executed once per session (a fresh kernel each); the tests then read the
-verdicts, so a failure shows the grader's feedback rather than a traceback of the kit.
+Registered as a pytest plugin (entry point ``pytest11``), so that its options exist however the kit
+was installed. The notebooks are executed once per session (a fresh kernel each); the tests then
+read the verdicts, so a failure shows the grader's feedback rather than a traceback of the kit.
 """
 from __future__ import annotations
 
@@ -10,18 +12,26 @@ from pathlib import Path
 
 import pytest
 
+from grader.resources import REPOSITORY
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up log from the students
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SUBMISSION = ROOT / "exercises"
+
+def default_submission() -> Path:
+    """The notebooks in the current folder if it has them, else a clone's exercises/."""
+    here = Path.cwd()
+    if any((here / f"{name}.ipynb").exists() for name in ("wine", "spotify")) or not (REPOSITORY / "exercises").is_dir():
+        return here
+    return REPOSITORY / "exercises"
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("grader", "grading the Dropout and Batch Normalization notebooks")
     group.addoption("--submission", type=Path, default=None,
-                    help="folder or notebook to grade (default: exercises/, your own notebooks)")
+                    help="folder or notebook to grade (default: the notebooks in the current folder, "
+                     "else a clone's exercises/)")
     group.addoption("--cell-timeout", type=int, default=None, help="seconds per cell (default 300)")
-    group.addoption("--report", type=Path, default=ROOT / "reports" / "feedback.html",
+    group.addoption("--report", type=Path, default=Path("reports") / "feedback.html",
                     help="where to write the HTML feedback report (default reports/feedback.html)")
     group.addoption("--json", type=Path, default=None, dest="grader_json",
                     help="also write a machine-readable report (JSON) here")
@@ -31,9 +41,10 @@ def pytest_addoption(parser):
 def graded(request):
     from grader.harness import DEFAULT_CELL_TIMEOUT, SubmissionError
     from grader.report import write_html, write_json
+    from grader.sandbox import GraderUnavailable
     from grader.submission import grade
 
-    target = request.config.getoption("--submission") or DEFAULT_SUBMISSION
+    target = request.config.getoption("--submission") or default_submission()
     capture = request.config.pluginmanager.getplugin("capturemanager")
 
     def progress(message: str) -> None:
@@ -45,6 +56,9 @@ def graded(request):
                        progress=progress, expect_all=Path(target).is_dir())
     except SubmissionError as error:
         pytest.fail(str(error), pytrace=False)
+    except GraderUnavailable as error:  # the grader's failure, never the student's: stop, grade nothing
+        pytest.exit(str(error), returncode=2)
+    request.config._grader_sandbox = report.sandbox
     with capture.global_and_fixture_disabled():
         print()
     path = write_html(report, request.config.getoption("--report"))
@@ -55,6 +69,9 @@ def graded(request):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    sandbox = getattr(config, "_grader_sandbox", None)
+    if sandbox is not None and not sandbox.active:
+        terminalreporter.write_line(sandbox.warning(), yellow=True, bold=True)
     path = getattr(config, "_grader_report_path", None)
     if path:
         terminalreporter.write_line(f"Feedback report with learning curves: {path}")
