@@ -179,7 +179,7 @@ def bwrap_arguments(workdir: Path, ipc_dir: Path, exposure: Exposure) -> list[st
         args += part
     if exposure.hide_reference:
         args += ["--ro-bind", "/dev/null", str(KIT_PACKAGE / "reference.json")]
-    return args + ["--"]
+    return args + ["--remount-ro", "/", "--"]  # the folders bwrap made for the mounts stay read-only
 
 
 def memory_prefix(memory_limit: int | None) -> list[str]:

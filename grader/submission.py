@@ -71,9 +71,11 @@ class SubmissionReport:
         }
 
 
-def _import_keras_in_background() -> None:
+def _import_keras_in_background():
     """The grader needs Keras to read the exported models; importing it (about 5 s) while the
-    first kernel starts hides that cost behind the kernel's own start-up."""
+    first kernel starts hides that cost behind the kernel's own start-up. While it runs, file
+    descriptor 2 is silenced (see quiet.py): ``grade`` waits for it before it returns or raises,
+    so that no message of the caller's is lost."""
     import threading
 
     def load():
@@ -82,7 +84,9 @@ def _import_keras_in_background() -> None:
         except ImportError:
             pass
 
-    threading.Thread(target=load, daemon=True, name="import-keras").start()
+    thread = threading.Thread(target=load, daemon=True, name="import-keras")
+    thread.start()
+    return thread
 
 
 def _peak_mb() -> float | None:
@@ -138,7 +142,14 @@ def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
           expect_all: bool = True) -> SubmissionReport:
     """Grade a submission folder or notebook. A notebook that cannot run fails only its questions."""
     started = time.perf_counter()
-    _import_keras_in_background()
+    loading = _import_keras_in_background()
+    try:
+        return _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started)
+    finally:
+        loading.join()
+
+
+def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started) -> SubmissionReport:
     from .data import manifest, locate
 
     for name in manifest():  # verify (or download) the data here: the sandboxed kernel cannot
