@@ -1,0 +1,110 @@
+"""A student answer that tries to read what it must not, and the planted secrets it looks for.
+
+The answer cell (spotify Q1) probes eight things and raises an exception carrying whatever it
+read, the way a real attacker would smuggle data into its own feedback. ``leaks`` then searches
+every output of a grading run for the planted markers.
+"""
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook, write
+
+ENV_NAME = "KIT_PLANTED_TOKEN"
+REFERENCE_MARKER = '"intra_op_threads"'  # a key that only grader/reference.json holds
+
+
+@dataclass
+class Planted:
+    mark: str
+    classmate: str  # the classmate's folder name: the answer can only learn it by listing the course
+    home_file: Path
+    other_course: Path
+    classmate_file: Path
+    gradebook: Path
+    port: int
+    connections: list = field(default_factory=list)
+
+    @property
+    def markers(self) -> dict:
+        found = {"home file": f"HOME-{self.mark}", "environment": f"ENV-{self.mark}",
+                 "classmate list": self.classmate, "classmate file": f"CLASSMATE-{self.mark}",
+                 "gradebook": f"GRADEBOOK-{self.mark}", "network": f"NET-{self.mark}",
+                 "reference file": REFERENCE_MARKER}
+        try:
+            found["/etc/shadow"] = Path("/etc/shadow").read_text().splitlines()[0]
+        except (OSError, IndexError):
+            pass  # the tests do not run as root: the kernel cannot read it either
+        return found
+
+    def env(self) -> dict:
+        return {ENV_NAME: f"ENV-{self.mark}"}
+
+    def answer(self) -> str:
+        probes = [f"lambda: open({str(self.home_file)!r}).read()",
+                  f"lambda: os.environ.get({ENV_NAME!r}, 'unset')",
+                  f"lambda: os.listdir({str(self.other_course / 'submitted')!r})",
+                  f"lambda: open(glob.glob({str(self.other_course / 'submitted' / '*' / '*' / '*.ipynb')!r})[0]).read()",
+                  f"lambda: open({str(self.gradebook)!r}, 'rb').read().decode('latin-1')",
+                  "lambda: open('/etc/shadow').read()",
+                  "lambda: (pathlib.Path(__import__('grader').__file__).parent / 'reference.json').read_text()",
+                  f"lambda: socket.create_connection(('127.0.0.1', {self.port}), timeout=3).recv(200).decode()"]
+        return ("import glob, os, pathlib, socket\n"
+                "def _probe(read):\n"
+                "    try:\n        return 'READ ' + repr(str(read())[:400])\n"
+                "    except BaseException as error:\n        return 'DENIED ' + type(error).__name__\n"
+                f"_found = [_probe(p) for p in [{', '.join(probes)}]]\n"
+                "print(_found)\n"
+                "raise RuntimeError('probes: ' + ' || '.join(_found))")
+
+    def notebook(self, folder: Path) -> Path:
+        nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", self.answer())
+        set_answer(nb, "spotify_q3_model", SPOTIFY_STARTER_Q3)
+        return write(nb, folder, "spotify")
+
+
+def plant(tmp_path: Path):
+    """Plant the secrets and start the loopback server; yields the Planted record."""
+    mark = secrets.token_hex(8)
+    home_file = Path.home() / f".kit-private-{mark}"
+    home_file.write_text(f"HOME-{mark}")
+    other = tmp_path / "other-course"
+    classmate_name = f"classmate-{secrets.token_hex(8)}"
+    classmate = other / "submitted" / classmate_name / "dropout-batchnorm" / "spotify.ipynb"
+    classmate.parent.mkdir(parents=True)
+    classmate.write_text(f'{{"cells": [], "note": "CLASSMATE-{mark}"}}')
+    gradebook = other / "gradebook.db"
+    gradebook.write_bytes(b"SQLite format 3\x00" + f"GRADEBOOK-{mark}".encode())
+    server = socket.create_server(("127.0.0.1", 0))
+    planted = Planted(mark, classmate_name, home_file, other, classmate, gradebook, server.getsockname()[1])
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            planted.connections.append(connection)
+            connection.sendall(f"NET-{mark}".encode())
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield planted
+    finally:
+        server.close()
+        home_file.unlink(missing_ok=True)
+
+
+def leaks(planted: Planted, texts=(), folders=()) -> dict:
+    """Which planted markers appear in the given texts or in any file under the folders."""
+    blobs = [t for t in texts if t]
+    for folder in folders:
+        for path in Path(folder).rglob("*"):
+            if path.is_file():
+                blobs.append(path.read_bytes().decode("latin-1"))
+    return {what: marker for what, marker in planted.markers.items() if any(marker in blob for blob in blobs)}
