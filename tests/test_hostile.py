@@ -54,7 +54,8 @@ KERNEL_CASES = [
     ("reads the solutions and the reference", "print(open('" + str(ROOT / "solutions" / "dropout-batchnorm" / "wine.ipynb")
      + "').read())", "raised FileNotFoundError", 60),
     ("writes the gradebook", "open('" + str(ROOT / "gradebook.db") + "', 'w').write('gone')", "raised OSError", 60),
-    ("deletes files outside its folder", "import os\nos.remove('" + str(CANARY) + "')", "Read-only file system", 60),
+    ("deletes files outside its folder", "import os\nos.remove('" + str(CANARY) + "')", "raised FileNotFoundError", 60),
+    ("writes beside the kit", "open('" + str(ROOT / "planted.py") + "', 'w').write('x')", "Read-only file system", 60),
 ]
 
 
@@ -64,6 +65,7 @@ def canary():
     digest = hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest()
     yield
     assert CANARY.read_text() == "must survive"
+    assert not (ROOT / "planted.py").exists()
     assert hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest() == digest
     CANARY.unlink()
 

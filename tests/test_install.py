@@ -1,0 +1,105 @@
+"""The kit as courses install it: the wheel (``pip install .``, not ``-e``), installed outside the
+repository (under /tmp), used from an unrelated folder. Students fetch the notebooks, grade them
+with the command and with pytest, and read the data; the hostile probes run from there too."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import sandbox
+from secret_probes import leaks, plant
+
+pytestmark = pytest.mark.slow
+STARTUP_NOISE = ("oneDNN", "absl::InitializeLog", "cuda", "tensorflow/core", "I0000", "W0000")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory, root) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(root)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return next(out.glob("*.whl"))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, wheel) -> dict:
+    """The wheel installed into a folder under /tmp, and the environment that uses it."""
+    target = tmp_path_factory.mktemp("site")
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    env = dict(os.environ, PYTHONPATH=str(target))
+    env.pop(sandbox.SANDBOX_ENV, None)
+    return {"target": target, "env": env, "work": tmp_path_factory.mktemp("student-folder")}
+
+
+def run(args, installed, cwd=None, extra=None, timeout=900):
+    env = dict(installed["env"], **(extra or {}))
+    return subprocess.run([sys.executable, *args], cwd=cwd or installed["work"], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_the_wheel_carries_everything_the_kit_reads(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("grader/datasets/manifest.json", "grader/exercises/wine.ipynb", "grader/exercises/spotify.ipynb",
+                   "grader/reference.json", "grader/notebook_source.py", "grader/test_notebooks.py"):
+        assert needed in names, needed
+    assert not any(name.startswith(("solutions/", "tests/")) for name in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "grader.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_installed_kit_is_the_one_imported(installed):
+    result = run(["-c", "import grader; print(grader.__file__)"], installed)
+    assert result.stdout.strip().startswith(str(installed["target"])), result.stdout + result.stderr
+
+
+def test_students_fetch_the_notebooks_and_the_data_loads(installed):
+    result = run(["-m", "grader", "exercises", "notebooks"], installed)
+    assert result.returncode == 0, result.stderr
+    folder = installed["work"] / "notebooks"
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == ["spotify.ipynb", "wine.ipynb"]
+    data = run(["-c", "from grader.data import wine_splits; print(wine_splits().X_train.shape)"], installed)
+    assert data.stdout.strip() == "(1119, 11)", data.stdout + data.stderr
+
+
+def test_the_command_grades_the_starter_notebooks(installed):
+    run(["-m", "grader", "exercises", "notebooks"], installed)
+    result = run(["-m", "grader", "notebooks", "--json", "report.json"], installed)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((installed["work"] / "report.json").read_text())
+    coding = [q for nb in report["notebooks"] for q in nb["questions"] if not q["manual"]]
+    assert len(coding) == 3 and all("still the starter model" in q["message"] for q in coding)
+    assert report["sandbox"] == sandbox.available()
+    assert not [line for line in result.stderr.splitlines() if any(n in line for n in STARTUP_NOISE)]
+
+
+def test_students_self_check_with_pytest_from_their_folder(installed):
+    mine = installed["work"] / "mine"
+    mine.mkdir()
+    run(["-m", "grader", "exercises", "."], installed, cwd=mine)
+    result = run(["-m", "pytest", "--pyargs", "grader", "-p", "no:cacheprovider"], installed, cwd=mine)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "3 failed, 3 skipped" in result.stdout and "still the starter model" in result.stdout
+    assert not [line for line in (result.stdout + result.stderr).splitlines() if any(n in line for n in STARTUP_NOISE)]
+    assert (mine / "reports" / "feedback.html").exists()
+
+
+@pytest.mark.skipif(not sandbox.available(), reason="no sandbox can run here")
+def test_hostile_probes_from_the_kit_under_tmp(installed, tmp_path):
+    assert str(installed["target"]).startswith("/tmp/")  # the place that used to kill every sandboxed kernel
+    for planted in plant(tmp_path):
+        submission = planted.notebook(tmp_path / "submission")
+        result = run(["-m", "grader", str(submission), "--json", str(tmp_path / "r.json")], installed, extra=planted.env())
+        assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+        message = next(q["message"] for nb in json.loads((tmp_path / "r.json").read_text())["notebooks"]
+                       for q in nb["questions"] if q["id"] == "spotify_q1")
+        assert "probes: DENIED" in message and "READ '{" not in message and not planted.connections, message
+        assert leaks(planted, [result.stdout, result.stderr], [tmp_path / "r.json"]) == {}
