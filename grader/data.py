@@ -176,9 +176,9 @@ def _concrete_xls(source: Path, target: Path) -> None:
             "Reading UCI's Concrete_Data.xls needs the 'xlrd' package: pip install xlrd"
         ) from error
     sheet.columns = CONCRETE_COLUMNS
-    sheet[CONCRETE_COLUMNS[:7]] = sheet[CONCRETE_COLUMNS[:7]].round(1)
-    sheet["Age"] = sheet["Age"].astype(int)
-    sheet["CompressiveStrength"] = sheet["CompressiveStrength"].round(2)
+    sheet[CONCRETE_COLUMNS[:7]] = sheet[CONCRETE_COLUMNS[:7]].round(1) + 0.0  # + 0.0: no "-0.0"
+    sheet["Age"] = sheet["Age"].round().astype(int)
+    sheet["CompressiveStrength"] = sheet["CompressiveStrength"].round(2) + 0.0
     buffer = io.StringIO()
     sheet.to_csv(buffer, index=False)
     target.write_text(buffer.getvalue())

@@ -93,7 +93,7 @@ def write_uci_concrete_xls(frame, path: Path) -> None:
     noise = [0.0000001, -0.0000002]  # UCI's sheet holds values such as 79.98611076
     for row, values in enumerate(frame.itertuples(index=False), start=1):
         for column, value in enumerate(values):
-            sheet.write(row, column, float(value) + (noise[row % 2] if column != 7 else 0.0))
+            sheet.write(row, column, float(value) + (noise[row % 2] if column != 7 and value else 0.0))
     book.save(str(path))
 
 

@@ -54,7 +54,9 @@ KERNEL_CASES = [
     ("reads the solutions and the reference", "print(open('" + str(ROOT / "solutions" / "dropout-batchnorm" / "wine.ipynb")
      + "').read())", "raised FileNotFoundError", 60),
     ("writes the gradebook", "open('" + str(ROOT / "gradebook.db") + "', 'w').write('gone')", "raised OSError", 60),
-    ("deletes files outside its folder", "import os\nos.remove('" + str(CANARY) + "')", "raised FileNotFoundError", 60),
+    # denied either way: the file is not there (ENOENT) or its folder is read-only (EROFS); the canary survives
+    ("deletes files outside its folder", "import os\nos.remove('" + str(CANARY) + "')", "[Errno ", 60),
+    ("reads the grading user's home", "print(open('" + str(CANARY) + "').read())", "raised FileNotFoundError", 60),
     ("writes beside the kit", "open('" + str(ROOT / "planted.py") + "', 'w').write('x')", "Read-only file system", 60),
 ]
 
@@ -83,7 +85,7 @@ PAIRS = [(KERNEL_CASES[i], KERNEL_CASES[i + 1] if i + 1 < len(KERNEL_CASES) else
 @pytest.mark.parametrize("first,second", PAIRS, ids=[f"{a[0]} + {b[0] if b else 'starter'}" for a, b in PAIRS])
 def test_hostile_answers_fail_alone(tmp_path, first, second):
     cases = [c for c in (first, second) if c]
-    if any(word in c[2] for c in cases for word in ("Read-only", "FileNotFound", "OSError")) and not sandbox.available():
+    if any(word in c[2] for c in cases for word in ("Read-only", "FileNotFound", "OSError", "[Errno")) and not sandbox.available():
         pytest.skip(f"the file-system cases need a sandbox: {sandbox.status().reason}")
     nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", first[1])
     set_answer(nb, "spotify_q3_model", second[1] if second else SPOTIFY_STARTER_Q3)

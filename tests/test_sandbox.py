@@ -140,3 +140,37 @@ def test_batch_with_a_broken_sandbox_records_nothing(tmp_path, starter):
                             capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
     assert result.returncode == 2 and "Workers are not ready" in result.stderr and "sandbox cannot start" in result.stderr
     assert not (course / "gradebook.db").exists() and not list(course.glob("kit-grades/*.json"))
+
+
+def test_pytest_grader_with_a_broken_sandbox_stops_with_the_cause(tmp_path, starter, root):
+    env = grader_env(bwrap_folder=fake_bwrap(tmp_path / "bin", probe_passes=True))
+    result = subprocess.run([sys.executable, "-m", "pytest", "grader", "--submission", str(starter), "--report",
+                             str(tmp_path / "r.html"), "-p", "no:cacheprovider"], capture_output=True, text=True,
+                            env=env, cwd=root, timeout=600)
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert "the sandbox cannot start" in result.stdout and "No submission was graded" in result.stdout
+    assert "failed" not in result.stdout.splitlines()[-1] and not (tmp_path / "r.html").exists()
+
+
+def test_nbgrader_autograde_with_a_broken_sandbox_writes_no_grade(tmp_path, starter, root):
+    import shutil
+
+    from grader.cli import nbgrader_env
+    from gradebook import scores
+
+    course = tmp_path / "course"
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(root / folder, course / folder)
+    shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    target = course / "submitted" / "bob" / "dropout-batchnorm"
+    target.mkdir(parents=True)
+    (target / "spotify.ipynb").write_bytes((starter / "spotify.ipynb").read_bytes())
+    env = nbgrader_env()
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "dropout-batchnorm", "--force"], cwd=course,
+                   env=env, capture_output=True, timeout=600, check=True)
+    env = grader_env(dict(PATH=env["PATH"]), fake_bwrap(tmp_path / "bin", probe_passes=True))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "dropout-batchnorm", "--create"], cwd=course,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "the sandbox cannot start" in result.stderr and "No submission was graded" in result.stderr
+    assert not (course / "autograded").exists() and scores(course) == {}
