@@ -46,7 +46,7 @@ def worker_threads(cores: int) -> dict:
     return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": n}
 
 
-def grade_job(job: Job, threads: int | None, cell_timeout: int) -> dict:
+def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str | None = "") -> dict:
     """Runs on a worker: grade one submission, return the JSON report (never raises for bad input)."""
     from .harness import SubmissionError
     from .report import _clean, to_html
@@ -55,7 +55,10 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int) -> dict:
 
     os.environ.update(worker_threads(threads) if threads else {})
     try:
-        report = grade(job.path, cell_timeout=cell_timeout)
+        from .training_cache import TrainingCache
+
+        cache = None if cache_dir is None else TrainingCache(Path(cache_dir)) if cache_dir else "default"
+        report = grade(job.path, cell_timeout=cell_timeout, cache=cache)
     except SubmissionError as error:
         return {"student": job.student, "error": str(error), "points": 0, "notebooks": []}
     except GraderUnavailable as error:  # the worker's failure: reported, never recorded as a grade
@@ -175,8 +178,10 @@ class Recorder:
 def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: int | None = None,
               force: bool = False, retries: int = 2, cell_timeout: int = 300, db_url: str | None = None,
               progress: bool = True, on_submitted=None, threads: int | None = None,
-              allow_unsandboxed: bool = False) -> dict:
-    """Grade every submission not yet graded; ``threads`` per kernel defaults to cores / workers."""
+              allow_unsandboxed: bool = False, cache_dir: str | None = "") -> dict:
+    """Grade every submission not yet graded; ``threads`` per kernel defaults to cores / workers.
+    ``cache_dir``: the training cache ("" the default folder, None none); with ``--scheduler`` it
+    must be a folder every worker reaches (a shared file system), or each machine keeps its own."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     from .sandbox import GraderUnavailable
@@ -213,7 +218,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             print(f"warning: grading WITHOUT a sandbox on {len(unsandboxed)} worker(s) (--no-sandbox): "
                   + "; ".join(sorted(set(unsandboxed.values()))), file=sys.stderr)
         summary["sandbox"] = not unsandboxed
-        futures = {client.submit(grade_job, job, threads, cell_timeout, key=f"grade-{job.student}",
+        futures = {client.submit(grade_job, job, threads, cell_timeout, cache_dir, key=f"grade-{job.student}",
                                  retries=retries, pure=False): job for job in todo}
         if on_submitted:
             on_submitted(client, futures)
@@ -283,6 +288,8 @@ def main(argv) -> int:
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("--db", help="nbgrader gradebook URL (default sqlite:///COURSE/gradebook.db)")
     parser.add_argument("--threads", type=int, help="training threads per kernel (default: cores / workers)")
+    parser.add_argument("--no-cache", action="store_true", help="train every model in its notebook (no training cache)")
+    parser.add_argument("--cache-dir", help="training cache folder that every worker reaches (default: the user cache)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="grade even where student code cannot be sandboxed (it runs with your rights)")
     args = parser.parse_args(argv)
@@ -290,7 +297,8 @@ def main(argv) -> int:
 
     try:
         summary = run_batch(args.course, args.scheduler, args.workers, args.force, args.retries, args.timeout,
-                            args.db, threads=args.threads, allow_unsandboxed=args.no_sandbox)
+                            args.db, threads=args.threads, allow_unsandboxed=args.no_sandbox,
+                            cache_dir=None if args.no_cache else (args.cache_dir or ""))
     except GraderUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -72,6 +72,17 @@ def calibrate(args) -> int:
     return 0
 
 
+def cache_option(no_cache: bool, folder: Path | None):
+    """What grade() takes for --no-cache / --cache-dir."""
+    if no_cache:
+        return None
+    if folder is not None:
+        from .training_cache import TrainingCache
+
+        return TrainingCache(folder)
+    return "default"
+
+
 def grade_command(argv) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -80,6 +91,9 @@ def grade_command(argv) -> int:
     parser.add_argument("--html", type=Path, metavar="REPORT", help="write the feedback report (HTML) here")
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell before it is stopped (default 300)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--no-cache", action="store_true", help="train every model in its notebook (no training cache)")
+    parser.add_argument("--cache-dir", type=Path, help="training cache folder (default: DROPOUT_KIT_TRAINING_CACHE, "
+                                                       "else the user cache folder)")
     args = parser.parse_args(argv)
 
     from .harness import DEFAULT_CELL_TIMEOUT, SubmissionError, print_progress
@@ -89,7 +103,8 @@ def grade_command(argv) -> int:
 
     try:
         report = grade(args.path, cell_timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
-                       progress=None if args.quiet else print_progress, expect_all=args.path.is_dir())
+                       progress=None if args.quiet else print_progress, expect_all=args.path.is_dir(),
+                       cache=cache_option(args.no_cache, args.cache_dir))
     except SubmissionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ class QuestionResult:
     history: dict | None = None
     manual: bool = False
     answer: str = ""
+    training: str | None = None  # how the model was trained (the training cache's account)
 
     @property
     def passed(self) -> bool:
@@ -62,6 +63,7 @@ class QuestionResult:
             "parts": {name: dict(v.to_dict(), points=p if v.passed else 0, max_points=p)
                       for name, (v, p) in self.parts.items()},
             "answer": self.answer if self.manual else None,
+            "training": self.training,
         }
 
 
@@ -88,7 +90,7 @@ def architecture_gate(question_id: str, folder: Path) -> bool:
 
 
 def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
-    result = QuestionResult(question)
+    result = QuestionResult(question, training=run.training.get(question.id))
     model_cell, train_cell = f"{question.id}_model", f"{question.id}_train"
     answer_problems = run.problems_in({model_cell})
     train_problems = run.problems_in({train_cell})

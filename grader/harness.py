@@ -67,6 +67,7 @@ class NotebookRun:
     seconds: float = 0.0
     executed: object = None  # the executed notebook (outputs capped)
     kernel_peak_mb: float | None = None  # the kernel's peak resident memory
+    training: dict = field(default_factory=dict)  # question id -> how its model was trained
 
     def problems_in(self, grade_ids) -> list:
         return [p for p in self.problems if p.grade_id in grade_ids]
@@ -241,12 +242,15 @@ def run_notebook(
     progress=None,
     env: dict | None = None,
     architecture_gate=None,
+    training=None,
 ) -> NotebookRun:
     """Execute one submitted notebook; the returned run says what each question left behind.
 
     ``architecture_gate(question_id, export_folder) -> bool`` is asked right after each answer
     cell: when the architecture is already wrong, the training cell is skipped (its val_loss is
     not graded anyway), which makes grading a wrong answer cost no training.
+
+    ``training`` (a trainer.TrainingSession) makes training cells go through the training cache.
     """
     from nbclient.exceptions import DeadKernelError
 
@@ -306,7 +310,15 @@ def run_notebook(
                     t0 = time.perf_counter()
                     student_ran = student_ran or kit["role"] in ("answer", "extra")
                     try:
-                        client.execute_cell(cell, index)
+                        reused = None
+                        if training is not None and qid and kit.get("grade_id") == f"{qid}_train":
+                            reused = _train_via_cache(client, cell, index, coding[qid], workdir / ".kit-training" / qid,
+                                                      training, run,
+                                                      lambda m: say(f"{notebook}: {m}"))
+                        if reused is None:
+                            client.execute_cell(cell, index)
+                        else:
+                            cell = reused
                     finally:
                         if watcher:
                             watcher.stop()
@@ -355,6 +367,60 @@ def run_notebook(
     run.executed = nb
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _train_via_cache(client, cell, index: int, question, folder: Path, training, run: NotebookRun, say):
+    """Run a training cell through the training cache: capture the state in the student's kernel,
+    look the key up (training it in the kit's trainer on a miss), load the result into the kernel
+    and run the rest of the cell (plots, checks). Returns the executed cell, or None when the cell
+    must train in the student's kernel as released (the reason is recorded)."""
+    from .trainer import TrainerFailed, cluster_lock
+    from .training_cache import ENTRY_FILES, key_for
+
+    protocol, qid = question.protocol, question.id
+    fit = protocol.compile_and_fit_source()
+    if not cell.source.startswith(fit):
+        return None
+    pre = folder / "pre"
+    shutil.rmtree(folder, ignore_errors=True)
+    _run_hidden(client, "from grader.training_cache import capture as _kit_capture\n"
+                        f"_kit_capture(globals(), {str(pre)!r})\ndel _kit_capture", index)
+    key, why = key_for(pre, protocol, training.fingerprint())
+    if key is None:
+        run.training[qid] = f"trained in the notebook (not reusable: {why})"
+        return None
+    with cluster_lock(key):
+        found = training.cache.get(key)
+        if found.folder is None:
+            trainer = training.trainer()
+            watcher = _EpochWatcher(trainer.workdir / "progress", f"training {qid} in the kit's trainer", say)
+            watcher.start()
+            try:
+                result = trainer.train(pre, protocol, progress=trainer.workdir / "progress")
+            except TrainerFailed as error:
+                run.training[qid] = f"trained in the notebook (the kit's trainer failed: {error})"
+                return None
+            finally:
+                watcher.stop()
+            entry, how = training.cache.put(key, result), "trained once by the kit and stored for reuse"
+        else:
+            entry, how = found.folder, "reused from the training cache (identical to a fresh training)"
+    cached = folder / "cached"
+    cached.mkdir(parents=True)
+    for name in ENTRY_FILES:
+        shutil.copyfile(entry / name, cached / name)
+    loaded = _run_hidden(client, "from grader.training_cache import restore as _kit_restore\n"
+                                 f"_kit_restore(globals(), {str(cached)!r}, {protocol.optimizer!r}, {protocol.loss!r}, "
+                                 f"{protocol.epochs})\ndel _kit_restore", index)
+    if _error_of(loaded):
+        run.training[qid] = f"trained in the notebook (the cached training could not be loaded: {_error_of(loaded)[1]})"
+        return None
+    run.training[qid] = how + (f"; {found.damaged}" if found.damaged else "")
+    say(f"{qid}: {run.training[qid]}")
+    replacement = nbformat.v4.new_code_cell(cell.source[len(fit):].lstrip("\n"), metadata=cell.metadata)
+    client.execute_cell(replacement, index)
+    replacement.source = cell.source  # the executed notebook shows the released cell
+    return replacement
 
 
 def _progress_source(path: Path) -> str:

@@ -30,6 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--submission", type=Path, default=None,
                     help="folder or notebook to grade (default: the notebooks in the current folder, "
                      "else a clone's exercises/)")
+    group.addoption("--no-cache", action="store_true", dest="grader_no_cache",
+                    help="train every model in its notebook (no training cache)")
     group.addoption("--cell-timeout", type=int, default=None, help="seconds per cell (default 300)")
     group.addoption("--report", type=Path, default=Path("reports") / "feedback.html",
                     help="where to write the HTML feedback report (default reports/feedback.html)")
@@ -53,7 +55,8 @@ def graded(request):
 
     try:
         report = grade(target, cell_timeout=request.config.getoption("--cell-timeout") or DEFAULT_CELL_TIMEOUT,
-                       progress=progress, expect_all=Path(target).is_dir())
+                       progress=progress, expect_all=Path(target).is_dir(),
+                       cache=None if request.config.getoption("grader_no_cache") else "default")
     except SubmissionError as error:
         pytest.fail(str(error), pytrace=False)
     except GraderUnavailable as error:  # the grader's failure, never the student's: stop, grade nothing

@@ -23,7 +23,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin
 pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:monospace;font-size:.9em}
 tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
-.unsandboxed{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:.6em 1em;font-weight:600}
+.training{color:#57606a;font-size:.9em}.unsandboxed{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:.6em 1em;font-weight:600}
 """
 
 
@@ -69,6 +69,8 @@ def _question_html(result) -> str:
                 parts.append(f'<tr class="{"" if equal else "bad"}"><td>{position}</td>'
                              f"<td>{html.escape(expected)}</td><td>{html.escape(found)}</td></tr>")
             parts.append("</table>")
+    if result.training:
+        parts.append(f'<p class="training">Training: {html.escape(result.training)}.</p>')
     png = _curve_png(result)
     if png:
         parts.append(f'<img alt="learning curves of {html.escape(q.title)}" src="data:image/png;base64,{png}">')
@@ -125,7 +127,8 @@ def summary(report: SubmissionReport) -> str:
                 lines.append(f"  [ read ] {r.question.title}: free response, to be read by the instructor")
                 continue
             mark = "PASS" if r.passed else "FAIL"
-            lines.append(f"  [ {mark} ] {r.question.title}: {r.points}/{r.max_points}")
+            lines.append(f"  [ {mark} ] {r.question.title}: {r.points}/{r.max_points}"
+                         + (" (training reused)" if r.training and r.training.startswith("reused") else ""))
             if not r.passed:
                 lines.extend("           " + line for line in r.message.splitlines())
     lines.append(f"  Score: {report.points}/{report.max_points} autograded points ({report.seconds:.0f} s)")

@@ -200,12 +200,13 @@ def verified_data_files() -> tuple:
 # ---------------------------------------------------------------------------------------------
 
 def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposure: Exposure | None = None,
-                         hide_reference: bool = True):
+                         hide_reference: bool = True, blocking: bool = False):
     """A jupyter_client kernel manager whose kernels start in the sandbox (when one can run),
-    under a memory limit, with the allow-listed environment, talking over Unix sockets."""
-    from jupyter_client.manager import AsyncKernelManager
+    under a memory limit, with the allow-listed environment, talking over Unix sockets.
+    ``blocking``: the synchronous manager (for a kernel driven directly, not through nbclient)."""
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
 
-    class SandboxedKernelManager(AsyncKernelManager):
+    class SandboxedKernelManager(KernelManager if blocking else AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.ipc_dir = Path(tempfile.mkdtemp(prefix="kit-ipc-"))

@@ -4,6 +4,8 @@ This is the engine behind ``pytest grader``, ``python -m grader`` and the batch 
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -15,6 +17,8 @@ from .harness import (DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, S
 from .questions import ASSIGNMENT, NOTEBOOKS, questions_of
 from .quiet import import_tensorflow
 from .sandbox import SandboxStatus, preflight
+from .trainer import TrainingSession
+from .training_cache import default_cache
 from .verdict import Verdict
 
 
@@ -139,17 +143,23 @@ def _failed(notebook: str, message: str) -> list[QuestionResult]:
 
 def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
           memory_limit: int | None = DEFAULT_MEMORY_LIMIT, progress=None, workdir: Path | None = None,
-          expect_all: bool = True) -> SubmissionReport:
-    """Grade a submission folder or notebook. A notebook that cannot run fails only its questions."""
+          expect_all: bool = True, cache="default") -> SubmissionReport:
+    """Grade a submission folder or notebook. A notebook that cannot run fails only its questions.
+
+    ``cache``: the training cache ("default": DROPOUT_KIT_TRAINING_CACHE or the user cache
+    folder; None: every model trains in its notebook)."""
     started = time.perf_counter()
     loading = _import_keras_in_background()
+    if cache == "default":
+        cache = default_cache()
     try:
-        return _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started)
+        return _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started, cache)
     finally:
         loading.join()
 
 
-def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started) -> SubmissionReport:
+def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started,
+           cache) -> SubmissionReport:
     from .data import manifest, locate
 
     for name in manifest():  # verify (or download) the data here: the sandboxed kernel cannot
@@ -157,7 +167,11 @@ def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, exp
     found = find_notebooks(Path(target))
     report = SubmissionReport(str(target), sandbox=preflight(memory_limit))  # raises GraderUnavailable
     names = [n for n in notebooks if n in found or expect_all and Path(target).is_dir()]
-    with tempfile.TemporaryDirectory(prefix="kit-grade-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="kit-grade-") as scratch, contextlib.ExitStack() as cleanup:
+        training = None
+        if cache is not None:
+            training = TrainingSession(cache, dict(os.environ), Path(scratch), memory_limit)
+            cleanup.callback(training.close)
         for name in names:
             t0 = time.perf_counter()
             if name not in found:
@@ -171,7 +185,7 @@ def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, exp
                                           f"submit {name}.ipynb under its own name.")
                 run = run_notebook(found[name], name, folder, cell_timeout=cell_timeout,
                                    memory_limit=memory_limit, progress=progress,
-                                   architecture_gate=architecture_gate)
+                                   architecture_gate=architecture_gate, training=training)
             except SubmissionError as error:
                 report.notebooks.append(NotebookResult(name, str(found[name]), _failed(name, str(error)), error=str(error),
                                                        seconds=time.perf_counter() - t0))

@@ -53,11 +53,15 @@ KERNEL_CASES = [
      "`model` is None", 120),
     ("reads the solutions and the reference", "print(open('" + str(ROOT / "solutions" / "dropout-batchnorm" / "wine.ipynb")
      + "').read())", "raised FileNotFoundError", 60),
-    ("writes the gradebook", "open('" + str(ROOT / "gradebook.db") + "', 'w').write('gone')", "raised OSError", 60),
+    # Writes outside the working folder fail, or land in the sandbox's throwaway /tmp when the kit lives
+    # under /tmp; either way the real files are untouched (checked by the canary fixture).
+    ("writes the gradebook", "try:\n    open('" + str(ROOT / "gradebook.db") + "', 'w').write('gone')\n"
+     "except OSError:\n    pass\nmodel = None", "`model` is None", 60),
     # denied either way: the file is not there (ENOENT) or its folder is read-only (EROFS); the canary survives
     ("deletes files outside its folder", "import os\nos.remove('" + str(CANARY) + "')", "[Errno ", 60),
     ("reads the grading user's home", "print(open('" + str(CANARY) + "').read())", "raised FileNotFoundError", 60),
-    ("writes beside the kit", "open('" + str(ROOT / "planted.py") + "', 'w').write('x')", "Read-only file system", 60),
+    ("writes beside the kit", "try:\n    open('" + str(ROOT / "planted.py") + "', 'w').write('x')\n"
+     "except OSError:\n    pass\nmodel = None", "`model` is None", 60),
 ]
 
 
@@ -65,9 +69,12 @@ KERNEL_CASES = [
 def canary():
     CANARY.write_text("must survive")
     digest = hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest()
+    gradebook = ROOT / "gradebook.db"
+    before = gradebook.read_bytes() if gradebook.exists() else None
     yield
     assert CANARY.read_text() == "must survive"
     assert not (ROOT / "planted.py").exists()
+    assert (gradebook.read_bytes() if gradebook.exists() else None) == before
     assert hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest() == digest
     CANARY.unlink()
 
@@ -85,7 +92,7 @@ PAIRS = [(KERNEL_CASES[i], KERNEL_CASES[i + 1] if i + 1 < len(KERNEL_CASES) else
 @pytest.mark.parametrize("first,second", PAIRS, ids=[f"{a[0]} + {b[0] if b else 'starter'}" for a, b in PAIRS])
 def test_hostile_answers_fail_alone(tmp_path, first, second):
     cases = [c for c in (first, second) if c]
-    if any(word in c[2] for c in cases for word in ("Read-only", "FileNotFound", "OSError", "[Errno")) and not sandbox.available():
+    if any(word in c[0] for c in cases for word in ("reads", "writes", "deletes")) and not sandbox.available():
         pytest.skip(f"the file-system cases need a sandbox: {sandbox.status().reason}")
     nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", first[1])
     set_answer(nb, "spotify_q3_model", second[1] if second else SPOTIFY_STARTER_Q3)
