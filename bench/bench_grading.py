@@ -7,9 +7,11 @@ Measures, on this machine, medians over the repetitions:
  2. pytest     `pytest grader --submission solutions/...` end to end
  3. command    `python -m grader solutions/...` end to end
  4. nbgrader   `nbgrader autograde` of the same notebooks handed in by one student
+ 5. cold       `python -m grader` with an empty training cache (the trainings run in the kit's trainer)
+ 6. warm       the same again: every training reused
  5. the latency of the architecture check (no training)
  6. peak memory of the grading process and of the kernels
-and prints the ratios (2)/(1), (3)/(1), (3)/(4).
+and prints the ratios (2)/(1), (3)/(1), (3)/(4), (5)/(1) and (6)/(5). (2) and (3) run with --no-cache.
 """
 from __future__ import annotations
 
@@ -57,15 +59,16 @@ def floor() -> dict:
 
 def pytest_grader(out: Path) -> tuple[float, dict]:
     seconds, result = timed([sys.executable, "-m", "pytest", "grader", "--submission", str(SOLUTIONS), "-q",
-                             "-p", "no:cacheprovider", "--json", str(out / "pytest.json"), "--report", str(out / "r.html")])
+                             "-p", "no:cacheprovider", "--no-cache", "--json", str(out / "pytest.json"), "--report", str(out / "r.html")])
     assert result.returncode == 0, result.stdout[-2000:]
     return seconds, json.loads((out / "pytest.json").read_text())
 
 
-def command(out: Path) -> tuple[float, dict]:
-    seconds, result = timed([sys.executable, "-m", "grader", str(SOLUTIONS), "--quiet", "--json", str(out / "cli.json")])
+def command(out: Path, cache: list[str] = ("--no-cache",), name: str = "cli") -> tuple[float, dict]:
+    seconds, result = timed([sys.executable, "-m", "grader", str(SOLUTIONS), "--quiet", "--json", str(out / f"{name}.json"),
+                             *cache])
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return seconds, json.loads((out / "cli.json").read_text())
+    return seconds, json.loads((out / f"{name}.json").read_text())
 
 
 def nbgrader_autograde(out: Path) -> float:
@@ -108,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    rows = {"floor": [], "pytest": [], "command": [], "nbgrader": []}
+    rows = {"floor": [], "pytest": [], "command": [], "nbgrader": [], "cached cold": [], "cached warm": []}
     fits, memory = [], []
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
@@ -121,6 +124,9 @@ def main() -> None:
             rows["command"].append(seconds)
             memory.append((report["grader_peak_mb"], max(nb["kernel_peak_mb"] or 0 for nb in report["notebooks"])))
             rows["nbgrader"].append(nbgrader_autograde(out))
+            cache = ["--cache-dir", str(out / f"training-cache-{rep}")]  # empty, then warm
+            rows["cached cold"].append(command(out, cache, "cold")[0])
+            rows["cached warm"].append(command(out, cache, "warm")[0])
             print(f"repetition {rep + 1}/{args.repeat}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in rows.items()),
                   file=sys.stderr, flush=True)
         latency = check_latency()
@@ -133,8 +139,11 @@ def main() -> None:
     print(f"| (2) pytest grader on the solutions | {med['pytest']:.1f} |")
     print(f"| (3) python -m grader on the solutions | {med['command']:.1f} |")
     print(f"| (4) nbgrader autograde, same notebooks | {med['nbgrader']:.1f} |")
+    print(f"| (5) python -m grader with an empty training cache | {med['cached cold']:.1f} |")
+    print(f"| (6) the same again, the cache warm | {med['cached warm']:.1f} |")
     print(f"\n(2)/(1) = {med['pytest'] / med['floor']:.2f}   (3)/(1) = {med['command'] / med['floor']:.2f}   "
-          f"(3)/(4) = {med['command'] / med['nbgrader']:.2f}")
+          f"(3)/(4) = {med['command'] / med['nbgrader']:.2f}   (5)/(1) = {med['cached cold'] / med['floor']:.2f}   "
+          f"(6)/(5) = {med['cached warm'] / med['cached cold']:.2f}")
     print("\nArchitecture check latency (median of 200 calls): "
           + ", ".join(f"{k} {v:.2f} ms" for k, v in latency.items()))
     grader_mb = statistics.median(m[0] for m in memory)

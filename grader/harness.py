@@ -392,7 +392,11 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
     with cluster_lock(key):
         found = training.cache.get(key)
         if found.folder is None:
-            trainer = training.trainer()
+            try:
+                trainer = training.trainer()
+            except TrainerFailed as error:
+                run.training[qid] = f"trained in the notebook ({error})"
+                return None
             watcher = _EpochWatcher(trainer.workdir / "progress", f"training {qid} in the kit's trainer", say)
             watcher.start()
             try:

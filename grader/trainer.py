@@ -1,9 +1,8 @@
 """The trainer kernel: a sandboxed kernel that runs only the kit's code and does the trainings
 the training cache stores (see training_cache.py), so that no entry ever comes from student code.
 
-One trainer serves a whole submission. Its process starts with the grading (while the student's
-kernel starts) and imports TensorFlow while the first notebook's cells run, so a training that
-is not in the cache costs what it costs in the notebook.
+One trainer serves a whole submission; it is started at the first training the cache does not
+hold, so a fully cached grading never pays for it.
 """
 from __future__ import annotations
 
@@ -13,9 +12,6 @@ import subprocess
 from pathlib import Path
 
 from .sandbox import DEFAULT_MEMORY_LIMIT, kernel_manager_class
-
-WARM_UP = ("from grader.quiet import import_tensorflow\nimport_tensorflow()\n"
-           "from grader.data import splits\nfor _name in ('wine', 'spotify', 'concrete'):\n    splits(_name)")
 
 
 class TrainerFailed(RuntimeError):
@@ -32,19 +28,14 @@ class Trainer:
         self.km.start_kernel(cwd=str(self.workdir), env=env, stderr=subprocess.DEVNULL)
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.warmed = False
         self.count = 0
-
-    def warm(self) -> None:
-        """Start importing TensorFlow and reading the data in the trainer (does not wait)."""
-        if not self.warmed:
-            self.kc.wait_for_ready(timeout=120)
-            self.kc.execute(WARM_UP, silent=True)
-            self.warmed = True
 
     def train(self, pre: Path, protocol, progress: Path | None = None, timeout: int = 1800) -> Path:
         """Train from a captured state; returns the folder with the result files."""
-        self.warm()
+        try:
+            self.kc.wait_for_ready(timeout=120)
+        except RuntimeError as error:  # the trainer did not start or died
+            raise TrainerFailed(str(error)) from None
         self.count += 1
         job = self.workdir / f"job-{self.count}"
         shutil.copytree(pre, job / "pre")
@@ -52,19 +43,32 @@ class Trainer:
                 f"train_captured({str(job / 'pre')!r}, {str(job / 'post')!r}, {protocol.data!r}, "
                 f"{protocol.optimizer!r}, {protocol.loss!r}, {protocol.batch_size}, {protocol.epochs}, "
                 f"{str(progress) if progress else None!r})")
-        errors = []
-
-        def keep_errors(message):
-            if message["msg_type"] == "error":
-                errors.append(f"{message['content']['ename']}: {message['content']['evalue']}")
-
         try:
-            reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=keep_errors)
-        except Exception as error:  # noqa: BLE001 - a timeout or a dead trainer
-            raise TrainerFailed(f"{type(error).__name__}: {error}") from None
-        if reply["content"]["status"] != "ok":
-            raise TrainerFailed(errors[0] if errors else reply["content"].get("evalue", "failed"))
+            reply = self._run(code, timeout)
+        except TimeoutError as error:
+            raise TrainerFailed(str(error)) from None
+        if reply["status"] != "ok":
+            raise TrainerFailed(f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}"[:300])
         return job / "post"
+
+    def _run(self, code: str, timeout: int) -> dict:
+        """Execute and wait for the reply, checking every second that the trainer is alive (a
+        trainer killed by the memory limit must not leave grading waiting for the timeout)."""
+        import queue
+        import time
+
+        msg_id = self.kc.execute(code, silent=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message = self.kc.get_shell_msg(timeout=1)
+            except queue.Empty:
+                if not self.km.is_alive():
+                    raise TimeoutError("the trainer kernel died") from None
+                continue
+            if message["parent_header"].get("msg_id") == msg_id:
+                return message["content"]
+        raise TimeoutError(f"the training took longer than {timeout} s")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -91,7 +95,10 @@ class TrainingSession:
 
     def trainer(self) -> Trainer:
         if self._trainer is None:
-            self._trainer = Trainer(self.scratch / "trainer", self.env, self.memory_limit)
+            try:
+                self._trainer = Trainer(self.scratch / "trainer", self.env, self.memory_limit)
+            except Exception as error:  # noqa: BLE001 - the cell trains in the notebook instead
+                raise TrainerFailed(f"the trainer kernel did not start ({type(error).__name__}: {error})") from None
         return self._trainer
 
     def close(self) -> None:

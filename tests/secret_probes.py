@@ -1,6 +1,6 @@
 """A student answer that tries to read what it must not, and the planted secrets it looks for.
 
-The answer cell (spotify Q1) probes eight things and raises an exception carrying whatever it
+The answer cell (spotify Q1) probes nine things and raises an exception carrying whatever it
 read, the way a real attacker would smuggle data into its own feedback. ``leaks`` then searches
 every output of a grading run for the planted markers.
 """
@@ -27,6 +27,7 @@ class Planted:
     classmate_file: Path
     gradebook: Path
     port: int
+    cache_folder: Path  # the grader's training cache
     connections: list = field(default_factory=list)
 
     @property
@@ -34,7 +35,7 @@ class Planted:
         found = {"home file": f"HOME-{self.mark}", "environment": f"ENV-{self.mark}",
                  "classmate list": self.classmate, "classmate file": f"CLASSMATE-{self.mark}",
                  "gradebook": f"GRADEBOOK-{self.mark}", "network": f"NET-{self.mark}",
-                 "reference file": REFERENCE_MARKER}
+                 "reference file": REFERENCE_MARKER, "training cache": f"cache-{self.mark}"}
         try:
             found["/etc/shadow"] = Path("/etc/shadow").read_text().splitlines()[0]
         except (OSError, IndexError):
@@ -52,7 +53,8 @@ class Planted:
                   f"lambda: open({str(self.gradebook)!r}, 'rb').read().decode('latin-1')",
                   "lambda: open('/etc/shadow').read()",
                   "lambda: (pathlib.Path(__import__('grader').__file__).parent / 'reference.json').read_text()",
-                  f"lambda: socket.create_connection(('127.0.0.1', {self.port}), timeout=3).recv(200).decode()"]
+                  f"lambda: socket.create_connection(('127.0.0.1', {self.port}), timeout=3).recv(200).decode()",
+                  f"lambda: os.listdir({str(self.cache_folder)!r})"]
         return ("import glob, os, pathlib, socket\n"
                 "def _probe(read):\n"
                 "    try:\n        return 'READ ' + repr(str(read())[:400])\n"
@@ -80,7 +82,11 @@ def plant(tmp_path: Path):
     gradebook = other / "gradebook.db"
     gradebook.write_bytes(b"SQLite format 3\x00" + f"GRADEBOOK-{mark}".encode())
     server = socket.create_server(("127.0.0.1", 0))
-    planted = Planted(mark, classmate_name, home_file, other, classmate, gradebook, server.getsockname()[1])
+    from grader.training_cache import default_cache
+
+    cache_folder = default_cache().folder
+    (cache_folder / f"cache-{mark}").mkdir(parents=True)
+    planted = Planted(mark, classmate_name, home_file, other, classmate, gradebook, server.getsockname()[1], cache_folder)
 
     def serve():
         while True:
@@ -98,6 +104,7 @@ def plant(tmp_path: Path):
     finally:
         server.close()
         home_file.unlink(missing_ok=True)
+        (cache_folder / f"cache-{mark}").rmdir()
 
 
 def leaks(planted: Planted, texts=(), folders=()) -> dict:

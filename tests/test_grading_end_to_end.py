@@ -113,8 +113,11 @@ def test_errors_and_timeouts_stay_in_their_question(root, tmp_path):
     assert "Traceback" not in result.stdout
 
 
-def test_tampering_inside_the_notebook_cannot_change_a_verdict(root, tmp_path):
-    """The notebook patches the kit's checks and keras.Model.fit, and plants fake export files."""
+@pytest.mark.parametrize("cache", ["--no-cache", "cache"])
+def test_tampering_inside_the_notebook_cannot_change_a_verdict(root, tmp_path, cache):
+    """The notebook patches the kit's checks and keras.Model.fit, and plants fake export files.
+    Without the cache the patched fit does not train and Q3's val_loss fails; with it, the kit's
+    trainer trains and Q3 gets exactly the verdict of an honest training of its (right) model."""
     tamper = """
 import json, os, keras
 import grader.checks, grader.autograde, grader.notebook
@@ -129,14 +132,24 @@ for q in ('spotify_q1', 'spotify_q3'):
     json.dump({'nonce': 'guess', 'model': 'saved', 'history': True}, open(f'.kit-exports/{q}/status.json', 'w'))
 """
     nb = add_cell_after(solution_notebook("spotify"), "spotify_setup", tamper)
-    set_answer(nb, "spotify_q1_model", "model = keras.Sequential([keras.Input(shape=input_shape), "
-               "layers.Dense(128, activation='relu'), layers.Dense(64, activation='relu'), layers.Dense(1)])")
+    starter_q1 = ("model = keras.Sequential([keras.Input(shape=input_shape), "
+                  "layers.Dense(128, activation='relu'), layers.Dense(64, activation='relu'), layers.Dense(1)])")
+    set_answer(nb, "spotify_q1_model", starter_q1)
     path = write(nb, tmp_path / "submission", "spotify")
-    result = run(["-m", "grader", str(path), "--json", str(tmp_path / "r.json"), "--quiet"], cwd=root)
+    options = ["--no-cache"] if cache == "--no-cache" else ["--cache-dir", str(tmp_path / "cache")]
+    result = run(["-m", "grader", str(path), "--json", str(tmp_path / "r.json"), "--quiet", *options], cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
     report = questions(json.loads((tmp_path / "r.json").read_text()))
     assert "still the starter model" in report["spotify_q1"]["message"]
     q3 = report["spotify_q3"]
     assert q3["parts"]["architecture"]["passed"] is True
-    assert q3["parts"]["val_loss"]["passed"] is False
-    assert "the history or the model was changed" in q3["message"]
+    if cache == "--no-cache":
+        assert q3["parts"]["val_loss"]["passed"] is False
+        assert "the history or the model was changed" in q3["message"]
+    else:
+        twin = set_answer(solution_notebook("spotify"), "spotify_q1_model", starter_q1)  # the same, untampered
+        honest = run(["-m", "grader", str(write(twin, tmp_path / "honest", "spotify")),
+                      "--json", str(tmp_path / "honest.json"), "--quiet", "--no-cache"], cwd=root)  # trained fresh
+        assert honest.returncode == 1, honest.stdout + honest.stderr
+        assert q3["val_loss"] == questions(json.loads((tmp_path / "honest.json").read_text()))["spotify_q3"]["val_loss"]
+        assert q3["parts"]["val_loss"]["passed"] is True and q3["training"].startswith("trained once by the kit")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import sandbox
 from grader.training_cache import ENTRY_FILES, TrainingCache, _without_names
 
 
@@ -126,6 +127,7 @@ def graded_questions(report) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not sandbox.available(), reason="without a sandbox the kit does not use the training cache")
 @pytest.mark.parametrize("variant", list(corpus()), ids=list(corpus()))
 def test_cached_grading_equals_fresh_training(variant, tmp_path, tmp_path_factory):
     from grader.submission import grade
@@ -137,7 +139,7 @@ def test_cached_grading_equals_fresh_training(variant, tmp_path, tmp_path_factor
     if extra:
         add_cell_after(nb, "spotify_q3_model", extra)
     path = write(nb, tmp_path, "spotify")
-    cache = TrainingCache(Path(os.environ.get("KIT_TEST_CORPUS_CACHE") or tmp_path_factory.getbasetemp() / "corpus-cache"))
+    cache = TrainingCache(tmp_path_factory.getbasetemp() / "corpus-cache")  # shared by the variants, in order
     fresh = graded_questions(grade(path, expect_all=False, cache=None))
     cold = graded_questions(grade(path, expect_all=False, cache=cache))
     warm = graded_questions(grade(path, expect_all=False, cache=cache))
@@ -153,3 +155,10 @@ def test_cached_grading_equals_fresh_training(variant, tmp_path, tmp_path_factor
         assert warm["spotify_q1"].training.startswith("reused")
     else:
         assert all(r.training.startswith("reused") for r in warm.values()), {q: r.training for q, r in warm.items()}
+    if variant == "solutions":  # a damaged entry: discarded, retrained, reported, same grades
+        for entry in cache.folder.glob("??/*"):
+            (entry / "history.json").write_text('{"loss": [0.0], "val_loss": [0.0]}')
+        repaired = graded_questions(grade(path, expect_all=False, cache=cache))
+        for qid, reference in fresh.items():
+            assert "damaged cache entry was discarded" in repaired[qid].training
+            assert repaired[qid].history == reference.history and repaired[qid].points == reference.points
