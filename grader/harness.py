@@ -271,7 +271,8 @@ def run_notebook(
     skipped: set = set()
     dead_question = None
     say = progress or (lambda message: None)
-    kernel_env = dict(os.environ, **(env or {}))  # the kernel manager keeps only the allow-listed part
+    # The kernel manager keeps only the allow-listed part; solutions are switched off while grading.
+    kernel_env = dict(os.environ, DROPOUT_KIT_HIDE_SOLUTIONS="1", PYTHONWARNINGS="ignore", **(env or {}))
     exposure = Exposure(data_files=verified_data_files()) if sandbox.available() else None
     student_ran = False  # until a student's cell runs, every failure is the grader's own
     while position < len(code_cells):

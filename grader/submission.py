@@ -173,6 +173,7 @@ def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, exp
         if cache is not None and report.sandbox.active:
             training = TrainingSession(cache, dict(os.environ), Path(scratch), memory_limit)
             cleanup.callback(training.close)
+            training.start()
         for name in names:
             t0 = time.perf_counter()
             if name not in found:

@@ -1,8 +1,8 @@
 """The trainer kernel: a sandboxed kernel that runs only the kit's code and does the trainings
 the training cache stores (see training_cache.py), so that no entry ever comes from student code.
 
-One trainer serves a whole submission; it is started at the first training the cache does not
-hold, so a fully cached grading never pays for it.
+One trainer serves a whole submission. It starts with the grading, in the background, so that
+its start-up overlaps the student's kernel's.
 """
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ class Trainer:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.count = 0
+
+    def warm(self) -> None:
+        """Have the trainer import TensorFlow and read the data now (does not wait for it)."""
+        self.kc.wait_for_ready(timeout=120)
+        self.kc.execute("from grader.quiet import import_tensorflow\nimport_tensorflow()\n"
+                        "from grader.data import splits\nfor _name in ('wine', 'spotify', 'concrete'):\n"
+                        "    splits(_name)", silent=True)
 
     def train(self, pre: Path, protocol, progress: Path | None = None, timeout: int = 1800) -> Path:
         """Train from a captured state; returns the folder with the result files."""
@@ -79,12 +86,35 @@ class Trainer:
 
 class TrainingSession:
     """What one grading run needs to train through the cache: the store, the kernels'
-    environment (its fingerprint is part of every key) and a trainer started at the first miss."""
+    environment (its fingerprint is part of every key) and a trainer. ``start()`` launches the
+    trainer in the background, where it imports TensorFlow and reads the data while the student's
+    kernel starts, so that a training the cache does not hold costs no more than in the notebook."""
 
     def __init__(self, cache, env: dict, scratch: Path, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
         self.cache, self.env, self.scratch, self.memory_limit = cache, env, Path(scratch), memory_limit
         self._trainer: Trainer | None = None
         self._fingerprint: dict | None = None
+        self._starting = None  # the thread that starts the trainer
+
+    def start(self) -> None:
+        """Launch the trainer here (bubblewrap's --die-with-parent follows the launching thread,
+        so it must be one that lives on) and let a helper thread wait for it and warm it."""
+        import threading
+
+        try:
+            self._trainer = Trainer(self.scratch / "trainer", self.env, self.memory_limit)
+        except Exception:  # noqa: BLE001 - trainer() tries again and says why when it is needed
+            self._trainer = None
+            return
+
+        def warm():
+            try:
+                self._trainer.warm()
+            except Exception:  # noqa: BLE001 - train() reports a trainer that does not answer
+                pass
+
+        self._starting = threading.Thread(target=warm, daemon=True, name="warm-trainer")
+        self._starting.start()
 
     def fingerprint(self) -> dict:
         if self._fingerprint is None:
@@ -94,6 +124,9 @@ class TrainingSession:
         return self._fingerprint
 
     def trainer(self) -> Trainer:
+        if self._starting is not None:  # hand the trainer over from the thread that started it
+            self._starting.join()
+            self._starting = None
         if self._trainer is None:
             try:
                 self._trainer = Trainer(self.scratch / "trainer", self.env, self.memory_limit)
@@ -102,6 +135,8 @@ class TrainingSession:
         return self._trainer
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
         if self._trainer is not None:
             self._trainer.close()
             self._trainer = None
