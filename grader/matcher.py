@@ -62,7 +62,37 @@ def describe(layer) -> Layer:
         return Layer("BatchNormalization")
     if isinstance(layer, kl.Activation):
         return Layer("Activation", activation=_activation_name(layer.activation))
+    activation = _activation_layer_name(layer)
+    if activation is not None:
+        return Layer("Activation", activation=activation)
     return Layer(name)
+
+
+def _activation_layer_name(layer) -> str | None:
+    """The activation that an activation layer (ReLU, LeakyReLU, ELU, Softmax, PReLU) computes,
+    named as ``Dense(activation=...)`` would name it when the two are the same function."""
+    from keras import layers as kl
+
+    config = layer.get_config()
+    if isinstance(layer, kl.ReLU):
+        cap, slope, threshold = config.get("max_value"), config.get("negative_slope", 0), config.get("threshold", 0)
+        if not slope and not threshold:
+            if cap is None:
+                return "relu"
+            if float(cap) == 6.0:
+                return "relu6"
+        return f"relu(max_value={cap}, negative_slope={slope:g}, threshold={threshold:g})"
+    if isinstance(layer, kl.LeakyReLU):
+        slope = float(config.get("negative_slope", 0.3))
+        return "leaky_relu" if slope == 0.2 else f"leaky_relu(negative_slope={slope:g})"
+    if isinstance(layer, kl.ELU):
+        alpha = float(config.get("alpha", 1.0))
+        return "elu" if alpha == 1.0 else f"elu(alpha={alpha:g})"
+    if isinstance(layer, kl.Softmax):
+        return "softmax"
+    if isinstance(layer, kl.PReLU):
+        return "prelu (a learned slope)"
+    return None
 
 
 def flatten(model) -> list:
@@ -80,8 +110,9 @@ def flatten(model) -> list:
     return result
 
 
-def _fold_activations(found: list[Layer]) -> list[Layer]:
-    """Dense(n) followed by Activation(f) is the same model as Dense(n, activation=f)."""
+def fold_activations(found: list[Layer]) -> list[Layer]:
+    """Dense(n) followed by an activation layer (Activation(f), ReLU(), ...) is the same model as
+    Dense(n, activation=f)."""
     folded: list[Layer] = []
     for layer in found:
         if (
@@ -98,6 +129,11 @@ def _fold_activations(found: list[Layer]) -> list[Layer]:
 
 def read_model(model) -> list[Layer]:
     """Describe a student's model layer by layer, or raise NotAModel with the reason."""
+    return fold_activations(read_layers(model))
+
+
+def read_layers(model) -> list[Layer]:
+    """The model's layers as written (activation layers not folded), or raise NotAModel."""
     import keras
 
     if model is None:
@@ -108,7 +144,7 @@ def read_model(model) -> list[Layer]:
         )
     if not isinstance(model, keras.Sequential):
         _require_chain(model)
-    return _fold_activations([describe(layer) for layer in flatten(model)])
+    return [describe(layer) for layer in flatten(model)]
 
 
 def _require_chain(model) -> None:
@@ -239,11 +275,91 @@ def compare(spec: ModelSpec, found: list[Layer], starter: ModelSpec | None = Non
     return differences
 
 
-def table(spec: ModelSpec, found: list[Layer]) -> list[tuple[int, str, str, bool]]:
-    """Rows (position, expected, found, equal) for the expected-vs-found table."""
-    rows = []
-    for index in range(max(len(spec.layers), len(found))):
-        e = spec.layers[index] if index < len(spec.layers) else None
-        f = found[index] if index < len(found) else None
-        rows.append((index + 1, str(e) if e else "-", str(f) if f else "-", bool(e and f and same(e, f))))
+# Alignment costs: a changed parameter is the cheapest edit; a missing or extra Dense layer
+# costs more than a missing or extra Dropout/BatchNormalization, so that among equally short
+# alignments the one that keeps the Dense layers (the model's skeleton) on common rows wins; a
+# different kind of layer in one place costs as much as one missing plus one extra layer.
+_CHANGED, _GAP, _DENSE_GAP, _REPLACED = 1, 2, 3, 4
+
+
+def _gap(layer: Layer) -> int:
+    return _DENSE_GAP if layer.kind == "Dense" else _GAP
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the expected-vs-found table, aligned the way a diff aligns two sequences."""
+
+    status: str  # "same", "changed", "replaced", "missing", "extra"
+    expected_position: int | None
+    expected: str
+    found_position: int | None
+    found: str
+    note: str = ""
+
+    @property
+    def equal(self) -> bool:
+        return self.status == "same"
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "expected_position": self.expected_position, "expected": self.expected,
+                "found_position": self.found_position, "found": self.found, "note": self.note}
+
+
+def _change_note(expected: Layer, found: Layer) -> str:
+    if expected.kind == "Dense":
+        notes = []
+        if expected.units != found.units:
+            notes.append(f"units {found.units}, expected {expected.units}")
+        if expected.activation != found.activation:
+            notes.append(f"activation '{found.activation}', expected '{expected.activation}'")
+        return "; ".join(notes)
+    if expected.kind == "Dropout":
+        return f"rate {found.rate:g}, expected {expected.rate:g}"
+    return ""
+
+
+def _substitution(expected: Layer, found: Layer) -> tuple[int, str]:
+    if same(expected, found):
+        return 0, "same"
+    if expected.kind == found.kind:
+        return _CHANGED, "changed"
+    return _REPLACED, "replaced"
+
+
+def align(spec: ModelSpec, found: list[Layer]) -> list[Row]:
+    """The two layer sequences aligned with the fewest edits (Needleman-Wunsch), so that one
+    missing layer shows as one empty cell instead of shifting every row after it."""
+    expected = list(spec.layers)
+    n, m = len(expected), len(found)
+    # cost[i][j]: fewest edits to align expected[i:] with found[j:]
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n, -1, -1):
+        for j in range(m, -1, -1):
+            if i == n and j == m:
+                continue
+            options = []
+            if i < n and j < m:
+                options.append(_substitution(expected[i], found[j])[0] + cost[i + 1][j + 1])
+            if i < n:
+                options.append(_gap(expected[i]) + cost[i + 1][j])
+            if j < m:
+                options.append(_gap(found[j]) + cost[i][j + 1])
+            cost[i][j] = min(options)
+    rows, i, j = [], 0, 0
+    while i < n or j < m:
+        if i < n and j < m:
+            step, status = _substitution(expected[i], found[j])
+            if step + cost[i + 1][j + 1] == cost[i][j]:
+                note = _change_note(expected[i], found[j]) if status == "changed" else (
+                    f"{found[j].kind} is not the lesson's layer" if found[j].lookalike_of else "")
+                rows.append(Row(status, i + 1, str(expected[i]), j + 1, str(found[j]), note))
+                i, j = i + 1, j + 1
+                continue
+        if i < n and (j == m or _gap(expected[i]) + cost[i + 1][j] == cost[i][j]):
+            rows.append(Row("missing", i + 1, str(expected[i]), None, ""))
+            i += 1
+        else:
+            rows.append(Row("extra", None, "", j + 1, str(found[j])))
+            j += 1
     return rows

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from .submission import SubmissionReport
+from .verdict import message_html, table_html
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
@@ -62,13 +63,9 @@ def _question_html(result) -> str:
     for name, (verdict, points) in result.parts.items():
         label = "Architecture" if name == "architecture" else "Validation loss"
         parts.append(f"<p><b>{label}</b> ({points if verdict.passed else 0}/{points}): "
-                     f"{'Correct' if verdict.passed else 'Incorrect'}: {html.escape(verdict.message)}</p>")
+                     f"{'Correct' if verdict.passed else 'Incorrect'}: {message_html(verdict.message)}</p>")
         if verdict.rows and not verdict.passed:
-            parts.append("<table><tr><th>#</th><th>expected</th><th>found</th></tr>")
-            for position, expected, found, equal in verdict.rows:
-                parts.append(f'<tr class="{"" if equal else "bad"}"><td>{position}</td>'
-                             f"<td>{html.escape(expected)}</td><td>{html.escape(found)}</td></tr>")
-            parts.append("</table>")
+            parts.append(table_html(verdict.rows))
     if result.training:
         parts.append(f'<p class="training">Training: {html.escape(result.training)}.</p>')
     png = _curve_png(result)

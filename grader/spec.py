@@ -24,6 +24,8 @@ class Layer:
             return f"Dropout(rate={self.rate:g})"
         if self.kind == "BatchNormalization":
             return "BatchNormalization()"
+        if self.kind == "Activation":
+            return f"Activation('{self.activation}')"
         return f"{self.kind}()"
 
     @property

@@ -48,6 +48,18 @@ CORPUS = [
     ("spotify nested Sequential block", "spotify_q1",
      "block = lambda n: keras.Sequential([layers.Dense(n, activation='relu'), layers.Dropout(0.3)])\n"
      "model = keras.Sequential([keras.Input(shape=input_shape), block(128), block(64), layers.Dense(1)])", True, "expected"),
+    ("spotify ReLU layers", "spotify_q1",
+     spotify("layers.Dense(128)", "layers.ReLU()", DO3, "layers.Dense(64)", "layers.ReLU()", DO3, D1), True, "expected 5 layers"),
+    ("spotify Activation(relu function)", "spotify_q1",
+     spotify("layers.Dense(128)", "layers.Activation(keras.activations.relu)", DO3, "layers.Dense(64)",
+             "layers.Activation('relu')", DO3, D1), True, "expected 5 layers"),
+    ("spotify LeakyReLU layer", "spotify_q1",
+     spotify("layers.Dense(128)", "layers.LeakyReLU()", DO3, D64, DO3, D1), False,
+     "found activation='leaky_relu(negative_slope=0.3)'"),
+    ("spotify ReLU capped at 6", "spotify_q1",
+     spotify("layers.Dense(128)", "layers.ReLU(max_value=6)", DO3, D64, DO3, D1), False, "found activation='relu6'"),
+    ("spotify ELU layer", "spotify_q1", spotify("layers.Dense(128)", "layers.ELU()", DO3, D64, DO3, D1), False,
+     "found activation='elu'"),
     ("spotify only first dropout", "spotify_q1", spotify(D128, DO3, D64, D1), False,
      "Layer 4 should be Dropout(rate=0.3) after Dense(64); found Dense(1, activation='linear')"),
     ("spotify only second dropout", "spotify_q1", spotify(D128, D64, DO3, D1), False,
@@ -92,6 +104,14 @@ CORPUS = [
      "Layer 1 should be BatchNormalization() before Dense(512)"),
     ("concrete BN after each dense incl. output", "spotify_q3", spotify(D512, BN, D512, BN, D512, BN, D1, BN), False,
      "wrong order: BatchNormalization should come before Dense(512)"),
+    ("concrete BN between dense and ReLU", "spotify_q3",
+     spotify(*["layers.Dense(512)", BN, "layers.ReLU()"] * 3, D1), False,
+     "BatchNormalization sits between a Dense layer and its activation"),
+    ("concrete BN between dense and Activation", "spotify_q3",
+     spotify(BN, *["layers.Dense(512)", BN, "layers.Activation('relu')"] * 3, D1), False,
+     "BatchNormalization sits between a Dense layer and its activation"),
+    ("concrete ReLU layers", "spotify_q3",
+     spotify(*[BN, "layers.Dense(512)", "layers.ReLU()"] * 3, BN, D1), True, "expected 8 layers"),
     ("concrete no BN before output", "spotify_q3", spotify(BN, D512, BN, D512, BN, D512, D1), False,
      "Layer 7 should be BatchNormalization() before Dense(1)"),
     ("concrete only first BN", "spotify_q3", spotify(BN, D512, D512, D512, D1), False, "Add the missing BatchNormalization"),
@@ -145,4 +165,49 @@ CORPUS = [
     ("wine extra BN at the end", "wine_q1", WINE_RIGHT.replace("    layers.Dense(1),", "    layers.Dense(1),\n    layers.BatchNormalization(),"),
      False, "Layer 11 (BatchNormalization()) is not part of the answer: remove it"),
     ("wine a dict", "wine_q1", "model = {'layers': []}", False, "found a dict"),
+    ("wine ReLU layers", "wine_q1",
+     wine("    layers.Dense(1024), layers.ReLU(), layers.Dropout(0.3), layers.BatchNormalization(),"
+          "    layers.Dense(1024), layers.ReLU(), layers.Dropout(0.3), layers.BatchNormalization(),"
+          "    layers.Dense(1024), layers.ReLU(), layers.Dropout(0.3), layers.BatchNormalization(), layers.Dense(1)"),
+     True, "expected 10 layers"),
+    ("wine second block missing", "wine_q1",
+     wine("    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(),"
+          "    layers.Dense(1024, activation='relu'),"
+          "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(), layers.Dense(1)"),
+     False, "but not after the 2nd Dense(1024)"),
+    ("wine BN between dense and activation", "wine_q1",
+     wine("    layers.Dense(1024), layers.BatchNormalization(), layers.Activation('relu'), layers.Dropout(0.3),"
+          "    layers.Dense(1024), layers.BatchNormalization(), layers.Activation('relu'), layers.Dropout(0.3),"
+          "    layers.Dense(1024), layers.BatchNormalization(), layers.Activation('relu'), layers.Dropout(0.3), layers.Dense(1)"),
+     False, "BatchNormalization sits between a Dense layer and its activation"),
 ]
+
+# The mistake each wrong answer must be named by (its id groups students in the class overview).
+NAMED_MISTAKES = {
+    "spotify only first dropout": "dropout-missing-in-some-blocks",
+    "spotify only second dropout": "dropout-missing-in-some-blocks",
+    "spotify dropout 0.7 twice": "dropout-rate",
+    "spotify dropout before dense": "dropout-before-dense",
+    "spotify starter unchanged": "starter-model",
+    "spotify extra dropout after output": "dropout-after-output",
+    "concrete BN after each hidden dense": "batchnormalization-after-dense",
+    "concrete BN after each dense incl. output": "batchnormalization-after-dense",
+    "concrete BN between dense and ReLU": "batchnormalization-between-dense-and-activation",
+    "concrete BN between dense and Activation": "batchnormalization-between-dense-and-activation",
+    "concrete no BN before output": "batchnormalization-missing-in-some-blocks",
+    "concrete only first BN": "batchnormalization-missing-in-some-blocks",
+    "concrete dropout instead of BN": "batchnormalization-missing",
+    "wine dropout and BN swapped": "order-within-block",
+    "wine no dropout": "dropout-missing",
+    "wine no batchnorm": "batchnormalization-missing",
+    "wine dropout before dense": "dropout-before-dense",
+    "wine rate 0.5": "dropout-rate",
+    "wine extra BN at the end": "batchnormalization-after-output",
+    "wine second block missing": "dropout-missing-in-some-blocks",
+    "wine BN between dense and activation": "batchnormalization-between-dense-and-activation",
+    # no name: known by the first differing row, or by the look-alike layer
+    "spotify GaussianDropout": "GaussianDropout() instead of Dropout(rate=0.3)",
+    "concrete LayerNormalization": "LayerNormalization() instead of BatchNormalization()",
+    "spotify wrong units": "Dense(256, activation='relu') instead of Dense(128, activation='relu')",
+    "wine only two blocks": "missing Dense(1024, activation='relu')",
+}

@@ -3,7 +3,7 @@ import keras
 import pytest
 from keras import layers
 
-from answer_corpus import CORPUS
+from answer_corpus import CORPUS, NAMED_MISTAKES
 from grader.checks import check_architecture
 from grader.questions import BY_ID, CODING
 
@@ -46,7 +46,7 @@ def test_failing_verdict_shows_expected_vs_found_table():
                             " layers.Dense(64, activation='relu'), layers.Dropout(0.3), layers.Dense(1)])")
     text = check_architecture(question, model).text()
     assert "expected" in text and "found" in text
-    assert "Dropout(rate=0.3)" in text and "x  2" in text  # the wrong row is marked
+    assert "Dropout(rate=0.3)" in text and "-   2  Dropout(rate=0.3)" in text  # the missing row is marked
     html = check_architecture(question, model)._repr_html_()
     assert "<table" in html and "Incorrect" in html
 
@@ -54,3 +54,79 @@ def test_failing_verdict_shows_expected_vs_found_table():
 def test_undefined_model_is_reported_as_not_attempted():
     verdict = check_architecture(BY_ID["wine_q1"], None)
     assert not verdict.passed and verdict.not_attempted and "`model` is None" in verdict.message
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_MISTAKES))
+def test_the_mistake_is_named(name):
+    """The common mistakes are named in one sentence before the position-by-position detail."""
+    _, question_id, code, passes, _ = next(c for c in CORPUS if c[0] == name)
+    question = BY_ID[question_id]
+    verdict = check_architecture(question, build(question, code))
+    assert not passes and not verdict.passed
+    assert verdict.mistake == NAMED_MISTAKES[name], verdict.text()
+    if "-" in verdict.mistake and " " not in verdict.mistake and verdict.mistake != "starter-model":
+        sentence, detail = verdict.message.split("\nPosition by position: ")
+        assert sentence and detail
+
+
+def _statuses(question_id, code):
+    question = BY_ID[question_id]
+    return [row.status for row in check_architecture(question, build(question, code)).rows]
+
+
+def test_table_aligns_a_missing_layer_as_one_empty_cell():
+    from answer_corpus import D1, D64, D128, DO3, spotify
+
+    assert _statuses("spotify_q1", spotify(D128, D64, DO3, D1)) == ["same", "missing", "same", "same", "same"]
+
+
+def test_table_aligns_an_extra_layer_on_the_found_side():
+    from answer_corpus import D1, D64, D128, DO3, spotify
+
+    assert _statuses("spotify_q1", spotify(D128, DO3, D64, DO3, D1, DO3)) == ["same"] * 5 + ["extra"]
+
+
+def test_table_shows_a_swapped_pair_as_a_missing_and_an_extra_row():
+    from answer_corpus import CORPUS
+
+    code = next(c[2] for c in CORPUS if c[0] == "wine dropout and BN swapped")
+    assert _statuses("wine_q1", code)[:4] == ["same", "missing", "same", "extra"]
+
+
+def test_table_shows_a_changed_rate_on_one_row_with_the_difference():
+    from answer_corpus import WINE_RIGHT
+
+    question = BY_ID["wine_q1"]
+    verdict = check_architecture(question, build(question, WINE_RIGHT.replace("Dropout(0.3)", "Dropout(0.5)", 1)))
+    changed = [row for row in verdict.rows if not row.equal]
+    assert [(r.status, r.expected_position, r.found_position, r.note) for r in changed] == [
+        ("changed", 2, 2, "rate 0.5, expected 0.3")]
+    text, html = verdict.text(), verdict._repr_html_()
+    assert "changed: rate 0.5, expected 0.3" in text and "changed: rate 0.5, expected 0.3" in html
+
+
+@pytest.mark.parametrize("name,question_id,code,passes,fragment",
+                         [c for c in CORPUS if not c[3]], ids=[c[0] for c in CORPUS if not c[3]])
+def test_every_rendering_shows_the_same_aligned_table(name, question_id, code, passes, fragment):
+    """Terminal, notebook and feedback page draw the same rows, each marked in words."""
+    from grader.report import _question_html
+    from grader.grading import QuestionResult
+
+    question = BY_ID[question_id]
+    verdict = check_architecture(question, build(question, code))
+    if not verdict.rows:
+        return
+    import re
+
+    from grader.verdict import ROW_MARKS
+
+    statuses = [row.status for row in verdict.rows]
+    table = verdict.text().splitlines()[-len(verdict.rows):]
+    for row, line in zip(verdict.rows, table):
+        sign, word, _ = ROW_MARKS[row.status]
+        assert line.startswith(f"  {sign}  ") and row.expected in line and row.found in line, line
+        assert row.status == "same" or word in line
+    for html in (verdict._repr_html_(), _question_html(QuestionResult(question, parts={"architecture": (verdict, 3)}))):
+        assert re.findall(r'<tr class="(\w+)">', html) == statuses
+        marks = re.findall(r"<td[^>]*>(✓ ok|✗ [^<]*)</td></tr>", html)
+        assert [m.split(":")[0] for m in marks] == ["✓ ok" if s == "same" else "✗ " + ROW_MARKS[s][1] for s in statuses]
