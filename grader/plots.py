@@ -18,23 +18,54 @@ def learning_curves(history, title: str, question_id: str | None = None, ax=None
 
     curves = getattr(history, "history", history) or {}
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _, ax = plt.subplots(figsize=(8, 5))
     if question_id is not None:
         _reference_band(ax, question_id)
     loss, val_loss = _finite(curves.get("loss", [])), _finite(curves.get("val_loss", []))
     epochs = range(1, len(loss) + 1)
-    ax.plot(epochs, loss, label="loss (training)", color="#1f77b4")
-    ax.plot(range(1, len(val_loss) + 1), val_loss, label="val_loss (validation)", color="#d62728")
+    ax.plot(epochs, loss, label="your loss (training)", color="#1f77b4", linewidth=2)
+    ax.plot(range(1, len(val_loss) + 1), val_loss, label="your val_loss (validation)", color="#d62728", linewidth=2)
+    comparison_values = _comparisons(ax, question_id) if question_id is not None else []
     if val_loss and all(math.isnan(v) for v in val_loss[-3:]):
         ax.text(0.5, 0.5, "the loss became NaN: training diverged", transform=ax.transAxes,
                 ha="center", va="center", color="#cf222e", fontsize=12, fontweight="bold")
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({curves.get('loss_name', 'mean absolute error')})")
-    ax.legend(loc="upper right")
+    # Below the axes, so that it never hides a curve.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
     ax.grid(True, alpha=0.3)
-    _zoom(ax, loss + val_loss)
+    _zoom(ax, loss + val_loss + comparison_values)
     return ax
+
+
+# Comparison runs: dark, distinct from the student's colours, and told apart by line style too.
+COMPARISON_STYLES = (("#1a1a1a", "--"), ("#7b3294", ":"))
+
+
+def _comparisons(ax, question_id: str) -> list:
+    """Draw the calibrated comparison runs (questions.COMPARISONS); a run that diverged is named
+    in the legend and marked where it left the plot, since NaN cannot be drawn."""
+    try:
+        from .reference import comparisons
+
+        runs = comparisons(question_id)
+    except Exception:  # noqa: BLE001 - the plot still helps without them (reference hidden)
+        return []
+    values = []
+    for run, (colour, style) in zip(runs, COMPARISON_STYLES):
+        curve = _finite(run.val_loss)
+        epochs = range(1, len(curve) + 1)
+        if run.diverged_at is None:
+            ax.plot(epochs, curve, color=colour, linestyle=style, linewidth=1.6, label=f"val_loss {run.label}")
+            values.extend(curve)
+            continue
+        label = f"{run.label}: val_loss NaN from epoch {run.diverged_at} (diverged)"
+        ax.plot(epochs, curve, color=colour, linestyle=style, linewidth=1.6, label=label)
+        ax.annotate(f"{run.label}:\ndiverged (NaN) at epoch {run.diverged_at}", xy=(run.diverged_at, 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(18, -28), textcoords="offset points",
+                    color=colour, fontsize=9, arrowprops={"arrowstyle": "->", "color": colour})
+    return values
 
 
 def _zoom(ax, values) -> None:
@@ -63,5 +94,5 @@ def _reference_band(ax, question_id: str) -> None:
     high = [max(c[i] for c in curves) for i in range(len(curves[0]))]
     ax.fill_between(epochs, low, high, color="#d62728", alpha=0.15,
                     label=f"val_loss of the solution ({reference.seeds} seeds)")
-    ax.axhline(reference.threshold, color="#555555", linestyle="--", linewidth=1,
+    ax.axhline(reference.threshold, color="#8c8c8c", linestyle="-.", linewidth=1,
                label=f"threshold {reference.threshold:.4f}")

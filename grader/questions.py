@@ -129,8 +129,9 @@ WINE_Q2 = FreeResponse(
     title="wine Q2 what did each layer do",
     prompt=(
         "In two or three sentences: what did the Dropout layers and the BatchNormalization "
-        "layers each do for this model? (Look at the learning curves and remember that the "
-        "data were not standardized.)"
+        "layers each do for this model? (Look at the learning curves: the plot also draws the "
+        "validation loss of the same model without dropout and without batch normalization. "
+        "Remember that the data were not standardized.)"
     ),
 )
 
@@ -164,8 +165,9 @@ SPOTIFY_Q2 = FreeResponse(
     key="q2",
     title="spotify Q2 did dropout reduce overfitting",
     prompt=(
-        "Compare these learning curves with the ones from the model without dropout "
-        "(the previous lesson): did adding dropout reduce overfitting? How can you tell?"
+        "Compare these learning curves with the model without dropout (the previous lesson), "
+        "whose validation loss is drawn dashed in the same plot: did adding dropout reduce "
+        "overfitting? How can you tell?"
     ),
 )
 
@@ -210,8 +212,9 @@ SPOTIFY_Q4 = FreeResponse(
     key="q4",
     title="spotify Q4 did batch normalization help",
     prompt=(
-        "Compare the two concrete runs: the one without batch normalization that diverged and "
-        "yours. Did adding batch normalization help? Why might it, on unstandardized data?"
+        "Compare the two concrete runs: the one without batch normalization that diverged (its "
+        "divergence is marked in your plot) and yours. Did adding batch normalization help? Why "
+        "might it, on unstandardized data?"
     ),
 )
 
@@ -263,3 +266,12 @@ CALIBRATION_VARIANTS = [
     Variant(SPOTIFY_Q1, "no dropout", _without(SPOTIFY_Q1.solution_code, "layers.Dropout(0.3),"), False),
     Variant(SPOTIFY_Q3, "no batch normalization", CONCRETE_DEMO, False),
 ]
+
+
+# The calibrated runs drawn beside a student's curves, so that the free-response questions can be
+# answered by looking: (calibration variant, legend label). Trained once, by the calibration.
+COMPARISONS = {
+    "wine_q1": (("no dropout", "without dropout"), ("no batch normalization", "without batch normalization")),
+    "spotify_q1": (("no dropout", "without dropout (the previous lesson)"),),
+    "spotify_q3": (("no batch normalization", "without batch normalization (the run above)"),),
+}

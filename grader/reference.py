@@ -87,3 +87,35 @@ def band(question_id: str) -> Band:
         catches=tuple(catches),
         misses=tuple(misses),
     )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A calibrated wrong variant's validation curve, to draw beside a student's."""
+
+    label: str
+    val_loss: tuple  # per epoch; NaN where training had diverged
+    seed: int
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The first epoch (1-based) whose val_loss is not finite, if any."""
+        import math
+
+        return next((epoch for epoch, value in enumerate(self.val_loss, 1) if not math.isfinite(value)), None)
+
+
+def comparisons(question_id: str) -> list[Comparison]:
+    """The runs that the question's plot shows for comparison (questions.COMPARISONS), each the
+    calibrated run with the notebooks' seed: the run a student would get with that model."""
+    from .questions import COMPARISONS, SEED
+
+    found = []
+    for variant_name, label in COMPARISONS.get(question_id, ()):
+        variant = next((v for v in load()["variants"]
+                        if v["question"] == question_id and v["variant"] == variant_name), None)
+        if variant is None or not variant["runs"]:
+            continue
+        run = next((r for r in variant["runs"] if r["seed"] == SEED), variant["runs"][0])
+        found.append(Comparison(label, tuple(float(v) for v in run["val_loss"]), run["seed"]))
+    return found

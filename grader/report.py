@@ -38,12 +38,11 @@ def _curve_png(result) -> str | None:
 
     from .plots import learning_curves
 
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
     learning_curves(result.history, f"{result.question.title}: your learning curves",
                     question_id=result.question.id, ax=ax)
-    fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
