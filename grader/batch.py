@@ -158,6 +158,12 @@ class Recorder:
         partial.write_text(json.dumps(result, indent=1) + "\n")
         os.replace(partial, self.results / f"{student}.json")  # written last: marks the student done
 
+    def write_overview(self) -> None:
+        """The class overview page, CSV and JSON (overview.py), from every recorded result."""
+        from .overview import records_from_kit_grades, write_overview
+
+        write_overview(records_from_kit_grades(self.results), self.course)
+
     def write_csv(self) -> Path:
         path = self.course / CSV_NAME
         ids = [f"{q.id}_{part}" for q in CODING for part in ("architecture", "val_loss")]
@@ -193,6 +199,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
                "graded": 0, "failed": 0, "seconds": 0.0, "grader_errors": {}}
     if not todo:
         recorder.write_csv()
+        recorder.write_overview()
         return summary
     cores = os.cpu_count() or 1
     if scheduler:
@@ -248,6 +255,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
         if cluster is not None:
             cluster.close()
     recorder.write_csv()
+    recorder.write_overview()
     summary["seconds"] = time.perf_counter() - started
     return summary
 
@@ -302,8 +310,11 @@ def main(argv) -> int:
     except GraderUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from .overview import HTML_NAME
+
     print(f"{summary['graded']} graded ({summary['failed']} without full marks), {summary['skipped']} already "
-          f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / CSV_NAME}")
+          f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / CSV_NAME}; "
+          f"class overview: {Path(summary['course']) / HTML_NAME}")
     for student, why in summary["grader_errors"].items():
         print(f"error: {student} was NOT graded (the grader failed, not the student): {why}", file=sys.stderr)
     return 2 if summary["grader_errors"] else 0

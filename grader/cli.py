@@ -4,6 +4,8 @@
     python -m grader exercises DEST copy the student notebooks (wine, spotify) into DEST
     python -m grader build          regenerate solutions/ and exercises/
     python -m grader calibrate      re-measure the val_loss reference (about 30 min)
+    python -m grader batch COURSE   grade a whole class in parallel (see --help)
+    python -m grader overview COURSE  the class overview page (+ CSV, JSON) of a graded course
 
 Exit status: 0 when every autograded question passes, 1 when one fails, 2 on a usage error
 or a submission that cannot be read.
@@ -16,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("build", "calibrate", "batch", "exercises")
+COMMANDS = ("build", "calibrate", "batch", "exercises", "overview")
 
 
 def nbgrader_env() -> dict:
@@ -138,6 +140,10 @@ def main(argv=None) -> int:
         return calibrate(rest)
     if command == "exercises":
         return copy_exercises(rest)
+    if command == "overview":
+        from .overview import main as overview_main
+
+        return overview_main(rest)
     from .batch import main as batch_main
 
     return batch_main(rest)

@@ -51,6 +51,7 @@ class Verdict:
             "passed": self.passed,
             "message": self.message,
             "mistake": self.mistake,
+            "not_attempted": self.not_attempted,
             "val_loss": self.val_loss,
             "threshold": self.threshold,
             "table": [row.to_dict() for row in self.rows],

@@ -1,0 +1,108 @@
+"""The class overview from the kit's own results: reports built by the real checks (no training:
+val_loss verdicts from given figures), written as `python -m grader batch` writes them."""
+import csv
+import json
+
+import pytest
+
+from answer_corpus import CORPUS
+from grader.checks import check_architecture, check_val_loss
+from grader.grading import QuestionResult
+from grader.overview import CSV_NAME, HTML_NAME, JSON_NAME, records_from_kit_grades, write_overview
+from grader.questions import BY_ID, QUESTIONS
+from grader.reference import band
+from grader.submission import NotebookResult, SubmissionReport, _failed
+from test_architecture import build
+
+
+def _answer(name):
+    entry = next(c for c in CORPUS if c[0] == name)
+    return BY_ID[entry[1]], entry[2]
+
+
+def _coding_result(question, code, val_loss):
+    result = QuestionResult(question)
+    architecture = check_architecture(question, build(question, code))
+    result.parts["architecture"] = (architecture, question.points_architecture)
+    if architecture.passed:
+        history = {"loss": [2 * val_loss, val_loss], "val_loss": [2 * val_loss, val_loss]}
+        result.parts["val_loss"] = (check_val_loss(question, val_loss, history), question.points_val_loss)
+    else:
+        from grader.verdict import Verdict
+
+        result.parts["val_loss"] = (Verdict(False, "Not graded until the architecture is right."),
+                                    question.points_val_loss)
+    return result
+
+
+def _spotify(q1, q3, q2_answer="Yes: the gap between the curves shrank.", q4_answer=""):
+    results = [_coding_result(BY_ID["spotify_q1"], *q1),
+               QuestionResult(BY_ID["spotify_q2"], manual=True, answer=q2_answer),
+               _coding_result(BY_ID["spotify_q3"], *q3),
+               QuestionResult(BY_ID["spotify_q4"], manual=True, answer=q4_answer)]
+    return NotebookResult("spotify", "spotify.ipynb", results)
+
+
+@pytest.fixture
+def course(tmp_path):
+    good_q1 = (_answer("spotify both dropout 0.3")[1], band("spotify_q1").low)
+    good_q3 = (_answer("concrete BN before each dense")[1], band("spotify_q3").low)
+    reports = {
+        "alice": [_spotify(good_q1, good_q3, q4_answer="It stopped the divergence.")],
+        "bob": [_spotify((_answer("spotify starter unchanged")[1], 0.0), (_answer("concrete starter unchanged")[1], 0.0),
+                         q2_answer="### BEGIN SOLUTION\nYOUR ANSWER HERE\n### END SOLUTION")],
+        "carol": [_spotify((_answer("spotify dropout before dense")[1], 0.0), good_q3)],
+        "dan": [_spotify((_answer("spotify dropout before dense")[1].replace("Dropout(0.3)", "Dropout(0.3 )"), 0.0),
+                         (_answer("concrete BN after each hidden dense")[1], 0.0))],
+        "dave": [NotebookResult("spotify", "spotify.ipynb", _failed("spotify", "spotify.ipynb is not valid JSON"),
+                                error="spotify.ipynb is not valid JSON")],
+        "eve": [_spotify(good_q1, (good_q3[0], 1e3 * band("spotify_q3").threshold))],
+    }
+    folder = tmp_path / "kit-grades"
+    folder.mkdir()
+    for student, notebooks in reports.items():
+        missing = NotebookResult("wine", None, _failed("wine", "wine.ipynb is missing from the submission."),
+                                 error="wine.ipynb is missing from the submission.")
+        result = SubmissionReport(f"submitted/{student}", notebooks=[missing, *notebooks]).to_dict()
+        result["student"] = student
+        from grader.report import _clean
+
+        (folder / f"{student}.json").write_text(json.dumps(_clean(result)))
+    return tmp_path
+
+
+def test_overview_counts_groups_and_lists_the_class(course):
+    summary = write_overview(records_from_kit_grades(course / "kit-grades"), course)
+    assert summary["students"] == 6 and summary["graded"] == 5
+    assert summary["ungradeable"] == ["dave"] and "not valid JSON" in summary["problems"]["dave"][0]
+    assert summary["not_attempted"] == ["bob"]
+    assert summary["scores"]["alice"] == 10 and summary["scores"]["eve"] == 8 and summary["scores"]["bob"] == 0
+    q1 = summary["questions"]["spotify_q1"]
+    assert (q1["passed"], q1["students"], q1["attempted"]) == (2, 5, 4)
+    top = q1["mistakes"][0]
+    assert top["students"] == ["carol", "dan"] and top["mistake"].startswith("Your Dropout layers come before")
+    q3 = summary["questions"]["spotify_q3"]
+    assert [m["students"] for m in q3["mistakes"]] == [["dan"]]
+    assert "after the Dense layers" in q3["mistakes"][0]["mistake"]
+    assert set(q3["val_losses"]) == {"alice", "carol", "eve"}
+    answers = {a["student"]: a["answer"] for a in summary["questions"]["spotify_q4"]["answers"]}
+    assert answers == {"alice": "It stopped the divergence."}
+    assert "bob" in summary["questions"]["spotify_q2"]["unanswered"]
+    assert summary["missing_notebooks"]["alice"] == ["wine"]
+
+
+def test_overview_files_agree_with_each_other(course):
+    write_overview(records_from_kit_grades(course / "kit-grades"), course)
+    page = (course / HTML_NAME).read_text()
+    data = json.loads((course / JSON_NAME).read_text())
+    with open(course / CSV_NAME) as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert rows["dave"]["status"] == "not graded" and rows["bob"]["status"] == "not attempted"
+    assert float(rows["eve"]["spotify_q3_val_loss"]) > band("spotify_q3").threshold
+    assert rows["carol"]["spotify_q1_mistake"] == data["questions"]["spotify_q1"]["mistakes"][0]["mistake"]
+    assert "2 of 5 (40%)" in page and "Your Dropout layers come before" in page
+    assert "It stopped the divergence." in page and page.count("data:image/png;base64,") == 2
+    assert "http://" not in page and "https://" not in page  # works offline: nothing fetched
+    for question in QUESTIONS:
+        if question.notebook == "spotify":
+            assert question.title in page
