@@ -11,7 +11,7 @@ from .matcher import NotAModel, align, compare, fold_activations, read_layers
 from .mistakes import name_mistakes
 from .questions import CodingQuestion
 from .reference import band
-from .verdict import Verdict
+from .verdict import DETAIL, Verdict
 
 # The last val_loss of a genuine history equals the loss of the final weights (same forward pass).
 HISTORY_TOLERANCE = 1e-4
@@ -39,7 +39,7 @@ def check_architecture(question: CodingQuestion, model) -> Verdict:
     if len(differences) > 1:
         message += f" ({len(differences) - 1} more difference{'s' if len(differences) > 2 else ''} in the table below.)"
     if mistakes:
-        message = " ".join(m.sentence for m in mistakes) + "\nPosition by position: " + message
+        message = " ".join(m.sentence for m in mistakes) + DETAIL + message
     mistake = "starter-model" if starter else (mistakes[0].id if mistakes else first_difference(rows))
     return Verdict(False, message, rows, not_attempted=starter, mistake=mistake)
 

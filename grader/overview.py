@@ -334,9 +334,10 @@ def _val_loss_figure(summary: dict) -> str | None:
         ax.set_xlim(-0.6, 0.6)
         ax.set_xticks([])
         ax.set_title(q["title"], fontsize=9)
-        ax.set_ylabel("lowest val_loss")
         if notes:
             ax.set_xlabel("; ".join(notes), fontsize=8)
+    axes[0][0].set_ylabel("lowest val_loss")
+    fig.subplots_adjust(wspace=0.45)
     axes[0][0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small", frameon=False)
     png = _png(fig)
     plt.close(fig)

@@ -24,7 +24,8 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin
 pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:monospace;font-size:.9em}
 tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
-.training{color:#57606a;font-size:.9em}.unsandboxed{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:.6em 1em;font-weight:600}
+.training{color:#57606a;font-size:.9em}
+@media print{body{max-width:none;margin:0}.q{break-inside:avoid}img{max-width:100%}}.unsandboxed{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:.6em 1em;font-weight:600}
 """
 
 
@@ -53,11 +54,11 @@ def _question_html(result) -> str:
         answer = "\n".join(line for line in result.answer.splitlines()
                            if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")).strip()
         answer = answer or "(no answer written)"
-        return (f'<div class="q manual"><span class="badge">to be read by the instructor</span> '
+        return (f'<div class="q manual"><span class="badge">✎ to be read by the instructor</span> '
                 f'<b>{html.escape(q.title)}</b> ({q.points} point{"s" if q.points != 1 else ""})'
                 f'<p>{html.escape(q.prompt)}</p><pre>{html.escape(answer)}</pre></div>')
     state = "pass" if result.passed else "fail"
-    parts = [f'<div class="q {state}"><span class="badge">{"passed" if result.passed else "failed"}</span> '
+    parts = [f'<div class="q {state}"><span class="badge">{"✓ passed" if result.passed else "✗ failed"}</span> '
              f'<b>{html.escape(q.title)}</b> &mdash; {result.points}/{result.max_points} points']
     for name, (verdict, points) in result.parts.items():
         label = "Architecture" if name == "architecture" else "Validation loss"

@@ -93,6 +93,14 @@ def table_html(rows) -> str:
     return "".join(parts)
 
 
+DETAIL = "\nPosition by position: "
+
+
 def message_html(message: str) -> str:
-    """A verdict message in HTML: its named mistake and its detail on separate lines."""
-    return html.escape(message).replace("\n", "<br>")
+    """A verdict message in HTML: the named mistake first, its position-by-position detail on a
+    line of its own, in a quieter colour."""
+    named, _, detail = message.partition(DETAIL)
+    text = html.escape(named).replace("\n", "<br>")
+    if detail:
+        text += f'<br><span style="color:#57606a">Position by position: {html.escape(detail)}</span>'
+    return text

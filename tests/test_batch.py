@@ -134,3 +134,23 @@ def test_a_worker_killed_mid_run_still_records_everyone_once(classes):
     rows = gradebook(parallel)
     assert len(rows) == len({(s, c) for s, c, _ in rows})  # every grade recorded once
     assert sorted({s for s, _, _ in rows}) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+
+
+def test_batch_writes_the_class_overview(classes):
+    """Passing, failing, ungradeable and not-attempted students, each where the instructor looks."""
+    from grader.overview import CSV_NAME, HTML_NAME, JSON_NAME
+
+    _, parallel, _, _ = classes
+    data = json.loads((parallel / JSON_NAME).read_text())
+    assert data["students"] == 6 and data["scores"]["alice"] == 10
+    assert data["ungradeable"] == ["dave", "frank"]
+    assert "not valid JSON" in " ".join(data["problems"]["dave"])
+    assert data["not_attempted"] == ["bob"]
+    q1 = data["questions"]["spotify_q1"]
+    assert q1["passed"] == 1 and q1["students"] == 4  # alice, bob, carol, erin handed spotify in
+    groups = {group["mistake"]: group["students"] for group in q1["mistakes"]}
+    assert any(m.startswith("Your Dropout layers are in the right places") and s == ["carol"] for m, s in groups.items())
+    assert "alice" in data["questions"]["spotify_q1"]["val_losses"]
+    page = (parallel / HTML_NAME).read_text()
+    assert "1 of 4 (25%)" in page and "bob" in page and "dave" in page
+    assert (parallel / CSV_NAME).read_text().count("\n") == 7

@@ -137,3 +137,24 @@ def test_tensorflow_noise_never_costs_points(course):
     for cell in graded.cells:
         if cell.metadata.get("nbgrader", {}).get("grade"):
             assert not [o for o in cell.get("outputs", []) if o.get("name") == "stderr"], cell.source
+
+
+def test_class_overview_from_the_gradebook(course):
+    """`python -m grader overview` after `nbgrader autograde`: scores from the gradebook, what the
+    checks said and the free-response answers from the autograded notebooks."""
+    import json
+
+    result = subprocess.run([sys.executable, "-m", "grader", "overview", str(course), "--from", "gradebook"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((course / "kit-overview.json").read_text())
+    assert data["scores"]["alice"] == FULL and data["scores"]["bob"] == 0 and data["scores"]["carol"] == 5
+    assert data["ungradeable"] == ["erin"] and data["not_attempted"] == ["bob"]
+    q1 = data["questions"]["spotify_q1"]
+    assert [group["students"] for group in q1["mistakes"]] == [["carol"]]
+    assert q1["mistakes"][0]["mistake"].startswith("Your Dropout layers are in the right places, but rate=0.7")
+    assert 0 < data["questions"]["spotify_q1"]["val_losses"]["alice"] <= q1["band"]["threshold"]
+    answers = {a["student"] for a in data["questions"]["spotify_q4"]["answers"]}
+    assert answers == {"alice", "carol"} and data["questions"]["spotify_q4"]["unanswered"] == ["bob"]
+    page = (course / "kit-overview.html").read_text()
+    assert "erin" in page and "nbgrader could not autograde it" in page
