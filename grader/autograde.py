@@ -1,24 +1,29 @@
 """nbgrader's test cells call these: an AssertionError carrying the student's message fails
 the cell, a clean return passes it. Nothing here writes to stderr (nbgrader zeroes such cells).
+
+Each message ends with the verdict's tag (``[kit: mistake=... val_loss=...]``): code words that
+are the same in every language, from which ``python -m grader overview`` reads the class's
+mistakes and val_loss figures out of the autograded notebooks.
 """
 from __future__ import annotations
 
 from .checks import check_architecture, check_val_loss
+from .i18n import t
 from .questions import BY_ID
 from .training import evaluate
 
 
 def assert_architecture(question_id: str, model) -> None:
     verdict = check_architecture(BY_ID[question_id], model)
-    assert verdict.passed, verdict.text()
-    print(verdict.text())
+    assert verdict.passed, verdict.text() + "\n" + verdict.tag()
+    print(verdict.text() + "\n" + verdict.tag())
 
 
 def assert_val_loss(question_id: str, model, history=None) -> None:
     question = BY_ID[question_id]
     architecture = check_architecture(question, model)
-    assert architecture.passed, "The architecture is not the expected one, so its val_loss is not graded."
+    assert architecture.passed, t("autograde.architecture-first")
     curves = getattr(history, "history", history) or {}
     verdict = check_val_loss(question, evaluate(model, question.protocol), curves)
-    assert verdict.passed, verdict.text()
-    print(verdict.text())
+    assert verdict.passed, verdict.text() + "\n" + verdict.tag()
+    print(verdict.text() + "\n" + verdict.tag())

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .questions import ASSIGNMENT, CODING, NOTEBOOKS
+from .questions import ASSIGNMENTS, CODING, NOTEBOOKS
 
 RESULTS_FOLDER = "kit-grades"
 CSV_NAME = "kit-grades.csv"
@@ -28,6 +28,7 @@ CSV_NAME = "kit-grades.csv"
 class Job:
     student: str
     path: str
+    assignment: str = ASSIGNMENTS["en"]  # the language release the student took
 
 
 def find_submissions(course_or_submitted: Path) -> tuple[Path, list[Job]]:
@@ -35,9 +36,12 @@ def find_submissions(course_or_submitted: Path) -> tuple[Path, list[Job]]:
     base = Path(course_or_submitted).resolve()
     submitted = base / "submitted" if (base / "submitted").is_dir() else base
     course = submitted.parent if submitted.name == "submitted" else base
-    jobs = [Job(folder.parent.name, str(folder))
-            for folder in sorted(submitted.glob(f"*/{ASSIGNMENT}")) if folder.is_dir()]
-    return course, jobs
+    jobs = {}
+    for assignment in ASSIGNMENTS.values():  # a mixed class: each student took one release
+        for folder in sorted(submitted.glob(f"*/{assignment}")):
+            if folder.is_dir():
+                jobs.setdefault(folder.parent.name, Job(folder.parent.name, str(folder), assignment))
+    return course, [jobs[student] for student in sorted(jobs)]
 
 
 def worker_threads(cores: int) -> dict:
@@ -49,6 +53,7 @@ def worker_threads(cores: int) -> dict:
 def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str | None = "") -> dict:
     """Runs on a worker: grade one submission, return the JSON report (never raises for bad input)."""
     from .harness import SubmissionError
+    from .i18n import t, use
     from .report import _clean, to_html
     from .sandbox import GraderUnavailable
     from .submission import grade
@@ -60,12 +65,14 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str |
         cache = None if cache_dir is None else TrainingCache(Path(cache_dir)) if cache_dir else "default"
         report = grade(job.path, cell_timeout=cell_timeout, cache=cache)
     except SubmissionError as error:
-        return {"student": job.student, "error": str(error), "points": 0, "notebooks": []}
+        return {"student": job.student, "assignment": job.assignment, "error": str(error), "points": 0,
+                "notebooks": []}
     except GraderUnavailable as error:  # the worker's failure: reported, never recorded as a grade
         return {"student": job.student, "grader_error": str(error)}
     result = _clean(report.to_dict())
-    result["student"] = job.student
-    result["html"] = to_html(report, f"Feedback for {job.student}: {ASSIGNMENT}")
+    result["student"], result["assignment"] = job.student, job.assignment
+    with use(report.language):
+        result["html"] = to_html(report, t("report.title-student", student=job.student, assignment=job.assignment))
     return result
 
 
@@ -100,17 +107,17 @@ def check_worker() -> dict:
 # Recording: only the client process writes, one result at a time.
 # --------------------------------------------------------------------------------------------
 
-def ensure_assignment(gradebook) -> None:
+def ensure_assignment(gradebook, assignment: str) -> None:
     """Register the assignment's notebooks and grade cells (what generate_assignment records)."""
     from .notebook_source import NOTEBOOK_BUILDERS
 
-    gradebook.update_or_create_assignment(ASSIGNMENT)
+    gradebook.update_or_create_assignment(assignment)
     for name in NOTEBOOKS:
-        gradebook.update_or_create_notebook(name, ASSIGNMENT)
+        gradebook.update_or_create_notebook(name, assignment)
         for cell in NOTEBOOK_BUILDERS[name]().cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
-                gradebook.update_or_create_grade_cell(meta["grade_id"], name, ASSIGNMENT,
+                gradebook.update_or_create_grade_cell(meta["grade_id"], name, assignment,
                                                       max_score=meta["points"], cell_type=cell.cell_type)
 
 
@@ -122,20 +129,21 @@ def record_gradebook(db_url: str, result: dict) -> None:
         for q in nb["questions"]:
             for name, part in (q.get("parts") or {}).items():
                 parts[f"{q['id']}_{name}"] = part["points"]
+    assignment = result.get("assignment") or ASSIGNMENTS["en"]
     with Gradebook(db_url) as gradebook:
-        ensure_assignment(gradebook)
+        ensure_assignment(gradebook, assignment)
         gradebook.update_or_create_student(result["student"])
-        gradebook.update_or_create_submission(ASSIGNMENT, result["student"])
+        gradebook.update_or_create_submission(assignment, result["student"])
         for question in CODING:
             for name in ("architecture", "val_loss"):
-                grade = gradebook.find_grade(f"{question.id}_{name}", question.notebook, ASSIGNMENT, result["student"])
+                grade = gradebook.find_grade(f"{question.id}_{name}", question.notebook, assignment, result["student"])
                 grade.auto_score = float(parts.get(f"{question.id}_{name}", 0))
         gradebook.db.commit()
 
 
 class Recorder:
-    def __init__(self, course: Path, db_url: str):
-        self.course, self.db_url = course, db_url
+    def __init__(self, course: Path, db_url: str, language: str | None = None):
+        self.course, self.db_url, self.language = course, db_url, language
         # nbgrader's Gradebook runs `alembic` from PATH: make sure this environment's is found.
         scripts = str(Path(sys.executable).parent)
         if scripts not in os.environ.get("PATH", "").split(os.pathsep):
@@ -150,7 +158,7 @@ class Recorder:
         student = result["student"]
         html = result.pop("html", None)
         if html:
-            page = self.course / "feedback" / student / ASSIGNMENT / "kit-feedback.html"
+            page = self.course / "feedback" / student / (result.get("assignment") or ASSIGNMENTS["en"]) / "kit-feedback.html"
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(html)
         record_gradebook(self.db_url, result)
@@ -162,7 +170,7 @@ class Recorder:
         """The class overview page, CSV and JSON (overview.py), from every recorded result."""
         from .overview import records_from_kit_grades, write_overview
 
-        write_overview(records_from_kit_grades(self.results), self.course)
+        write_overview(records_from_kit_grades(self.results), self.course, self.language)
 
     def write_csv(self) -> Path:
         path = self.course / CSV_NAME
@@ -184,7 +192,7 @@ class Recorder:
 def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: int | None = None,
               force: bool = False, retries: int = 2, cell_timeout: int = 300, db_url: str | None = None,
               progress: bool = True, on_submitted=None, threads: int | None = None,
-              allow_unsandboxed: bool = False, cache_dir: str | None = "") -> dict:
+              allow_unsandboxed: bool = False, cache_dir: str | None = "", lang: str | None = None) -> dict:
     """Grade every submission not yet graded; ``threads`` per kernel defaults to cores / workers.
     ``cache_dir``: the training cache ("" the default folder, None none); with ``--scheduler`` it
     must be a folder every worker reaches (a shared file system), or each machine keeps its own."""
@@ -193,7 +201,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
     from .sandbox import GraderUnavailable
 
     course, jobs = find_submissions(course_or_submitted)
-    recorder = Recorder(course, db_url or f"sqlite:///{course / 'gradebook.db'}")
+    recorder = Recorder(course, db_url or f"sqlite:///{course / 'gradebook.db'}", lang)
     todo = [job for job in jobs if force or not recorder.done(job.student)]
     summary = {"course": str(course), "submissions": len(jobs), "skipped": len(jobs) - len(todo),
                "graded": 0, "failed": 0, "seconds": 0.0, "grader_errors": {}}
@@ -235,7 +243,8 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             try:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 - a task that failed every retry
-                result = {"student": job.student, "error": f"grading failed: {type(error).__name__}: {error}",
+                result = {"student": job.student, "assignment": job.assignment,
+                          "error": f"grading failed: {type(error).__name__}: {error}",
                           "points": 0, "notebooks": []}
             if result.get("grader_error"):  # nothing recorded: the student is graded on the next run
                 summary["grader_errors"][job.student] = result["grader_error"]
@@ -298,6 +307,8 @@ def main(argv) -> int:
     parser.add_argument("--threads", type=int, help="training threads per kernel (default: cores / workers)")
     parser.add_argument("--no-cache", action="store_true", help="train every model in its notebook (no training cache)")
     parser.add_argument("--cache-dir", help="training cache folder that every worker reaches (default: the user cache)")
+    parser.add_argument("--lang", help="the course's language for the class overview: en or zh_CN (default: "
+                                       "DROPOUT_KIT_LANG, else en); each student's feedback is in their notebooks' language")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="grade even where student code cannot be sandboxed (it runs with your rights)")
     args = parser.parse_args(argv)
@@ -306,7 +317,7 @@ def main(argv) -> int:
     try:
         summary = run_batch(args.course, args.scheduler, args.workers, args.force, args.retries, args.timeout,
                             args.db, threads=args.threads, allow_unsandboxed=args.no_sandbox,
-                            cache_dir=None if args.no_cache else (args.cache_dir or ""))
+                            cache_dir=None if args.no_cache else (args.cache_dir or ""), lang=args.lang)
     except GraderUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -34,14 +34,18 @@ def build_notebooks(args) -> int:
     import tempfile
 
     from .notebook_source import write_solutions
-    from .questions import ASSIGNMENT
+    from .questions import ASSIGNMENTS
 
     for path in write_solutions(ROOT):
         print(f"wrote {path.relative_to(ROOT)}")
     with tempfile.TemporaryDirectory() as scratch:  # a throwaway gradebook, not the course's
-        command = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
-                   "--db", f"sqlite:///{scratch}/gradebook.db"]
-        return subprocess.call(command, cwd=ROOT, env=nbgrader_env())
+        for assignment in ASSIGNMENTS.values():
+            command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+                       "--db", f"sqlite:///{scratch}/gradebook.db"]
+            status = subprocess.call(command, cwd=ROOT, env=nbgrader_env())
+            if status:
+                return status
+    return 0
 
 
 def copy_exercises(argv) -> int:
@@ -54,9 +58,12 @@ def copy_exercises(argv) -> int:
                                      description="Copy the exercise notebooks into a folder to work in.")
     parser.add_argument("dest", type=Path, nargs="?", default=Path("."), help="folder (default: here)")
     parser.add_argument("--force", action="store_true", help="overwrite notebooks already there")
+    parser.add_argument("--lang", default="en", help="en (default) or zh_CN: the notebooks in Simplified Chinese")
     args = parser.parse_args(argv)
+    from .i18n import normalize
+
     args.dest.mkdir(parents=True, exist_ok=True)
-    for name, source in exercises().items():
+    for name, source in exercises(normalize(args.lang) or "en").items():
         target = args.dest / source.name
         if target.exists() and not args.force:
             print(f"kept {target} (it exists; --force overwrites it with a fresh copy)")
@@ -96,6 +103,7 @@ def grade_command(argv) -> int:
     parser.add_argument("--no-cache", action="store_true", help="train every model in its notebook (no training cache)")
     parser.add_argument("--cache-dir", type=Path, help="training cache folder (default: DROPOUT_KIT_TRAINING_CACHE, "
                                                        "else the user cache folder)")
+    parser.add_argument("--lang", help="language of the feedback: en or zh_CN (default: the notebooks' own)")
     args = parser.parse_args(argv)
 
     from .harness import DEFAULT_CELL_TIMEOUT, SubmissionError, print_progress
@@ -106,7 +114,7 @@ def grade_command(argv) -> int:
     try:
         report = grade(args.path, cell_timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
                        progress=None if args.quiet else print_progress, expect_all=args.path.is_dir(),
-                       cache=cache_option(args.no_cache, args.cache_dir))
+                       cache=cache_option(args.no_cache, args.cache_dir), lang=args.lang)
     except SubmissionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .checks import check_architecture, check_val_loss
 from .harness import NotebookRun
+from .i18n import t
 from .questions import CodingQuestion, FreeResponse, questions_of
 from .quiet import import_tensorflow
 from .verdict import Verdict
@@ -27,6 +28,7 @@ class QuestionResult:
     manual: bool = False
     answer: str = ""
     training: str | None = None  # how the model was trained (the training cache's account)
+    reused: bool = False  # the training came from the training cache
 
     @property
     def passed(self) -> bool:
@@ -43,7 +45,7 @@ class QuestionResult:
     @property
     def message(self) -> str:
         if self.manual:
-            return "Free response: to be read by the instructor."
+            return t("result.free-response")
         failing = [verdict for verdict, _ in self.parts.values() if not verdict.passed]
         return "\n".join(v.text() for v in (failing or [v for v, _ in self.parts.values()]))
 
@@ -64,6 +66,7 @@ class QuestionResult:
                       for name, (v, p) in self.parts.items()},
             "answer": self.answer if self.manual else None,
             "training": self.training,
+            "training_reused": self.reused,
         }
 
 
@@ -90,7 +93,7 @@ def architecture_gate(question_id: str, folder: Path) -> bool:
 
 
 def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
-    result = QuestionResult(question, training=run.training.get(question.id))
+    result = QuestionResult(question, training=run.training.get(question.id), reused=question.id in run.reused)
     model_cell, train_cell = f"{question.id}_model", f"{question.id}_train"
     answer_problems = run.problems_in({model_cell})
     train_problems = run.problems_in({train_cell})
@@ -98,39 +101,36 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
 
     def fail_both(message: str, not_attempted: bool = False) -> QuestionResult:
         result.parts["architecture"] = (Verdict(False, message, not_attempted=not_attempted), question.points_architecture)
-        result.parts["val_loss"] = (Verdict(False, "Not graded: " + message[0].lower() + message[1:]), question.points_val_loss)
+        result.parts["val_loss"] = (Verdict(False, t("result.not-graded", reason=message)), question.points_val_loss)
         return result
 
     if model_cell in run.missing_cells:
-        return fail_both("The answer cell of this question was deleted from the notebook: "
-                         "copy it back from the original exercise and fill it in.", True)
+        return fail_both(t("result.answer-deleted"), True)
     if answer_problems:
-        return fail_both(f"Your answer cell failed: {answer_problems[0].describe()}")
+        return fail_both(t("result.answer-failed", problem=answer_problems[0].describe()))
     own = [p for p in run.problems if question.id in p.grade_id]  # its cells, and cells added after them
     dead = [p for p in own if p.kind == "dead kernel"]
     if dead:
-        return fail_both(f"Not graded: {dead[0].describe()}")
+        return fail_both(t("result.not-graded", reason=dead[0].describe()))
     if folder is None:
-        cause = (own or run.problems)[0].describe() if run.problems else "its cells did not run."
-        return fail_both("The notebook stopped before this question was trained: " + cause)
+        cause = (own or run.problems)[0].describe() if run.problems else t("result.cells-did-not-run")
+        return fail_both(t("result.stopped-before", cause=cause))
     status = _status(folder)
     if status.get("model") != "saved":
         model_state = status.get("model")
         if model_state in (None, "missing"):
-            message = "`model` is not defined after your answer cell: assign your Keras model to `model`."
+            message = t("model.undefined")
         elif model_state == "none":
-            message = "`model` is None: the cell must assign the Keras model to `model`."
+            message = t("model.none")
         elif model_state.startswith("type:"):
-            message = (f"`model` should be a Keras model (keras.Sequential([...])); "
-                       f"found a {model_state[5:]}.")
+            message = t("model.not-keras", type=model_state[5:])
         else:
-            message = f"`model` could not be saved for grading ({model_state}): use only keras.layers layers."
+            message = t("model.unsaved", state=model_state)
         return fail_both(message, model_state in (None, "missing", "none"))
     try:
         model = _load_model(folder)
     except Exception as error:  # noqa: BLE001 - custom or unsafe layers
-        return fail_both(f"The model uses something that is not a standard Keras layer, so it cannot be "
-                         f"graded ({type(error).__name__}: {str(error)[:200]}). Use keras.layers only.")
+        return fail_both(t("model.not-standard", error=f"{type(error).__name__}: {str(error)[:200]}"))
     architecture = check_architecture(question, model)
     result.parts["architecture"] = (architecture, question.points_architecture)
     history = None
@@ -138,14 +138,13 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
         history = json.loads((folder / "history.json").read_text())
     result.history = history
     if not architecture.passed:
-        result.parts["val_loss"] = (Verdict(False, "Not graded until the architecture is right."), question.points_val_loss)
+        result.parts["val_loss"] = (Verdict(False, t("result.architecture-first")), question.points_val_loss)
         return result
     if history is None and not train_problems:
-        result.parts["val_loss"] = (Verdict(False, "The model was not trained: the training cell did not run."),
-                                    question.points_val_loss)
+        result.parts["val_loss"] = (Verdict(False, t("result.training-did-not-run")), question.points_val_loss)
         return result
     if train_problems:
-        result.parts["val_loss"] = (Verdict(False, f"The training cell failed: {train_problems[0].describe()}"),
+        result.parts["val_loss"] = (Verdict(False, t("result.training-failed", problem=train_problems[0].describe())),
                                     question.points_val_loss)
         return result
     from .training import evaluate

@@ -26,6 +26,7 @@ import nbformat
 from . import sandbox
 from .notebook_source import DEMONSTRATION_TAG, NOTEBOOK_BUILDERS
 from .questions import CodingQuestion, questions_of
+from .i18n import t
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
 DEFAULT_CELL_TIMEOUT = 300
@@ -45,15 +46,15 @@ class CellProblem:
     evalue: str = ""
 
     def describe(self) -> str:
+        if self.kind == "dead kernel" and self.grade_id == "kernel":
+            return t("problem.kernel-gone")
         where = cell_label(self.grade_id)
         if self.kind == "timeout":
-            return f"{where} ran longer than the time limit and was stopped."
-        if self.kind == "dead kernel" and self.grade_id == "kernel":
-            return "the Python kernel stopped answering and could not be started again."
+            return t("problem.timeout", where=where)
         if self.kind == "dead kernel":
-            return (f"the Python kernel died while running {where} (for example sys.exit, "
-                    f"os._exit, a kill or running out of memory){': ' + self.evalue if self.evalue else ''}.")
-        return f"{where} raised {self.ename}: {self.evalue}"
+            return t("problem.kernel-died-detail" if self.evalue else "problem.kernel-died", where=where,
+                     detail=self.evalue)
+        return t("problem.raised", where=where, ename=self.ename, evalue=self.evalue)
 
 
 @dataclass
@@ -67,6 +68,7 @@ class NotebookRun:
     executed: object = None  # the executed notebook (outputs capped)
     kernel_peak_mb: float | None = None  # the kernel's peak resident memory
     training: dict = field(default_factory=dict)  # question id -> how its model was trained
+    reused: set = field(default_factory=set)  # question ids whose training came from the cache
 
     def problems_in(self, grade_ids) -> list:
         return [p for p in self.problems if p.grade_id in grade_ids]
@@ -77,12 +79,11 @@ def cell_label(grade_id: str) -> str:
     parts = grade_id.split("_")
     if len(parts) >= 3 and parts[1].startswith("q"):
         question = f"{parts[0]} {parts[1].upper()}"
-        role = {"model": "your answer cell", "train": "the training cell", "seed": "the seed cell",
-                "data": "the data cell"}.get(parts[2], "a cell")
-        return f"{role} of {question} ({grade_id})"
+        role = parts[2] if parts[2] in ("model", "train", "seed", "data") else "other"
+        return t(f"cell.{role}", question=question, id=grade_id)
     if grade_id.endswith("_setup"):
-        return f"the setup cell at the top ({grade_id})"
-    return f"a cell you added ({grade_id})" if grade_id.startswith("after ") else grade_id
+        return t("cell.setup", id=grade_id)
+    return t("cell.added", id=grade_id) if grade_id.startswith("after ") else grade_id
 
 
 def read_submission(path: Path):
@@ -90,22 +91,20 @@ def read_submission(path: Path):
     try:
         raw = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise SubmissionError(f"{Path(path).name} cannot be read: {error}") from None
+        raise SubmissionError(t("file.unreadable", file=Path(path).name, error=error)) from None
     if not raw.strip():
-        raise SubmissionError(f"{Path(path).name} is empty: it should be a Jupyter notebook (.ipynb).")
+        raise SubmissionError(t("file.empty", file=Path(path).name))
     try:
         json.loads(raw)
     except json.JSONDecodeError as error:
-        raise SubmissionError(
-            f"{Path(path).name} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}): "
-            "the file is damaged or truncated. Re-download it from Jupyter (File > Download) and submit again."
-        ) from None
+        raise SubmissionError(t("file.not-json", file=Path(path).name, error=error.msg, line=error.lineno,
+                                column=error.colno)) from None
     try:
         nb = nbformat.reads(raw, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise SubmissionError(f"{Path(path).name} is JSON but not a Jupyter notebook: {error}") from None
+        raise SubmissionError(t("file.not-notebook", file=Path(path).name, error=error)) from None
     if not isinstance(nb.get("cells"), list):
-        raise SubmissionError(f"{Path(path).name} is not a Jupyter notebook: it has no list of cells.")
+        raise SubmissionError(t("file.no-cells", file=Path(path).name))
     return nb
 
 
@@ -387,7 +386,7 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
                         f"_kit_capture(globals(), {str(pre)!r})\ndel _kit_capture", index)
     key, why = key_for(pre, protocol, training.fingerprint())
     if key is None:
-        run.training[qid] = f"trained in the notebook (not reusable: {why})"
+        run.training[qid] = t("training.not-reusable", why=why)
         return None
     with cluster_lock(key):
         found = training.cache.get(key)
@@ -395,20 +394,21 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
             try:
                 trainer = training.trainer()
             except TrainerFailed as error:
-                run.training[qid] = f"trained in the notebook ({error})"
+                run.training[qid] = t("training.in-notebook", why=error)
                 return None
             watcher = _EpochWatcher(trainer.workdir / "progress", f"training {qid} in the kit's trainer", say)
             watcher.start()
             try:
                 result = trainer.train(pre, protocol, progress=trainer.workdir / "progress")
             except TrainerFailed as error:
-                run.training[qid] = f"trained in the notebook (the kit's trainer failed: {error})"
+                run.training[qid] = t("training.trainer-failed", error=error)
                 return None
             finally:
                 watcher.stop()
-            entry, how = training.cache.put(key, result), "trained once by the kit and stored for reuse"
+            entry, how = training.cache.put(key, result), t("training.stored")
         else:
-            entry, how = found.folder, "reused from the training cache (identical to a fresh training)"
+            entry, how = found.folder, t("training.reused")
+            run.reused.add(qid)
     cached = folder / "cached"
     cached.mkdir(parents=True)
     for name in ENTRY_FILES:
@@ -417,7 +417,8 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
                                  f"_kit_restore(globals(), {str(cached)!r}, {protocol.optimizer!r}, {protocol.loss!r}, "
                                  f"{protocol.epochs})\ndel _kit_restore", index)
     if _error_of(loaded):
-        run.training[qid] = f"trained in the notebook (the cached training could not be loaded: {_error_of(loaded)[1]})"
+        run.reused.discard(qid)
+        run.training[qid] = t("training.not-loaded", error=_error_of(loaded)[1])
         return None
     run.training[qid] = how + (f"; {found.damaged}" if found.damaged else "")
     say(f"{qid}: {run.training[qid]}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import t
 from .spec import Layer, ModelSpec
 
 # Layers that look like the lesson's layers but are not them: each gets its own message.
@@ -137,11 +138,9 @@ def read_layers(model) -> list[Layer]:
     import keras
 
     if model is None:
-        raise NotAModel("`model` is None: the cell must assign the Keras model to `model`.")
+        raise NotAModel(t("model.none"))
     if not isinstance(model, keras.Model):
-        raise NotAModel(
-            f"`model` should be a Keras model (keras.Sequential([...])); found a {type(model).__name__}."
-        )
+        raise NotAModel(t("model.not-keras", type=type(model).__name__))
     if not isinstance(model, keras.Sequential):
         _require_chain(model)
     return [describe(layer) for layer in flatten(model)]
@@ -150,10 +149,7 @@ def read_layers(model) -> list[Layer]:
 def _require_chain(model) -> None:
     for layer in model.layers:
         if len(getattr(layer, "_inbound_nodes", [])) > 1 or _input_count(layer) > 1:
-            raise NotAModel(
-                f"The functional model branches or merges at layer '{layer.name}': "
-                "this question wants a single chain of layers."
-            )
+            raise NotAModel(t("model.branches", layer=layer.name))
 
 
 def _input_count(layer) -> int:
@@ -175,27 +171,25 @@ def same(expected: Layer, found: Layer) -> bool:
 
 def _parameter_message(position: int, expected: Layer, found: Layer) -> str:
     if expected.kind == "Dense" and expected.units != found.units:
-        return f"Layer {position} should be {expected}: it has {found.units} units, expected {expected.units}."
+        return t("layer.units", position=position, expected=expected, units=found.units, expected_units=expected.units)
     if expected.kind == "Dense":
         if expected.activation == "linear":
-            return (f"Layer {position} should be {expected}, the linear output layer; "
-                    f"found activation='{found.activation}'. Remove the activation.")
+            return t("layer.linear-output", position=position, expected=expected, activation=found.activation)
         if found.activation == "linear":
-            return (f"Layer {position} should be {expected}; it has no activation. "
-                    f"Add activation='{expected.activation}'.")
-        return f"Layer {position} should be {expected}; found activation='{found.activation}'."
-    return f"Layer {position} should be {expected}; found {found}: use rate={expected.rate:g}."
+            return t("layer.no-activation", position=position, expected=expected, activation=expected.activation)
+        return t("layer.activation", position=position, expected=expected, activation=found.activation)
+    return t("layer.rate", position=position, expected=expected, found=found, rate=f"{expected.rate:g}")
 
 
 def _context(expected: list[Layer], index: int) -> str:
-    """' after Dense(64)' or ' before Dense(512)': where the expected layer sits."""
+    """'after Dense(64)' or 'before Dense(512)': where the expected layer sits."""
     if expected[index].kind == "Dropout" and index > 0:
-        return f" after {expected[index - 1].short}"
+        return t("where.after", layer=expected[index - 1].short)
     if expected[index].kind == "BatchNormalization" and index + 1 < len(expected):
-        return f" before {expected[index + 1].short}"
+        return t("where.before", layer=expected[index + 1].short)
     if index > 0:
-        return f" after {expected[index - 1].short}"
-    return " as the first layer"
+        return t("where.after", layer=expected[index - 1].short)
+    return t("where.first")
 
 
 def compare(spec: ModelSpec, found: list[Layer], starter: ModelSpec | None = None) -> list[Difference]:
@@ -204,15 +198,12 @@ def compare(spec: ModelSpec, found: list[Layer], starter: ModelSpec | None = Non
     if starter is not None and len(found) == len(starter.layers) and all(
         same(e, f) for e, f in zip(starter.layers, found)
     ):
-        return [Difference(0, "This is still the starter model: add the layers that the question asks for.")]
+        return [Difference(0, t("model.starter"))]
     differences: list[Difference] = []
     for index, layer in enumerate(found):
         if layer.lookalike_of:
             differences.append(Difference(
-                index + 1,
-                f"Layer {index + 1} is {layer.kind}, which is not the lesson's layer: "
-                f"use layers.{layer.lookalike_of}(...).",
-            ))
+                index + 1, t("layer.lookalike", position=index + 1, kind=layer.kind, lesson=layer.lookalike_of)))
     if differences:
         return differences
     i = j = 0
@@ -224,20 +215,16 @@ def compare(spec: ModelSpec, found: list[Layer], starter: ModelSpec | None = Non
         position = i + 1
         left_e, left_f = len(expected) - i, len(found) - j
         if left_f < left_e and (j >= len(found) or same(expected[i + 1], found[j])):
-            found_text = f"found {found[j]}" if j < len(found) else "the model ends there"
-            differences.append(Difference(
-                position,
-                f"Layer {position} should be {expected[i]}{_context(expected, i)}; {found_text}. "
-                f"Add the missing {expected[i].short}.",
-            ))
+            found_text = t("found.layer", layer=found[j]) if j < len(found) else t("found.end")
+            differences.append(Difference(position, t(
+                "layer.missing", position=position, expected=expected[i], where=_context(expected, i),
+                found=found_text, short=expected[i].short)))
             i += 1
             continue
         if left_f > left_e and (i >= len(expected) or same(expected[i], found[j + 1])):
-            differences.append(Difference(
-                j + 1,
-                f"Layer {j + 1} ({found[j]}) is not part of the answer: remove it"
-                + (f" (expected {expected[i]} there)." if i < len(expected) else "."),
-            ))
+            differences.append(Difference(j + 1, t(
+                "layer.extra-instead", position=j + 1, found=found[j], expected=expected[i])
+                if i < len(expected) else t("layer.extra", position=j + 1, found=found[j])))
             j += 1
             continue
         if (
@@ -246,30 +233,28 @@ def compare(spec: ModelSpec, found: list[Layer], starter: ModelSpec | None = Non
         ):
             moved = expected[i] if expected[i].kind in ("Dropout", "BatchNormalization") else expected[i + 1]
             anchor = expected[i + 1] if moved is expected[i] else expected[i]
-            where = "before" if moved is expected[i] else "after"
-            differences.append(Difference(
-                position,
-                f"Layers {position} and {position + 1} are in the wrong order: "
-                f"{moved.short} should come {where} {anchor.short}.",
-            ))
+            where = t("where.before" if moved is expected[i] else "where.after", layer=anchor.short)
+            differences.append(Difference(position, t(
+                "layer.order", position=position, next=position + 1, moved=moved.short, where=where)))
             i += 2
             j += 2
             continue
         if i >= len(expected):
-            differences.append(Difference(j + 1, f"Layer {j + 1} ({found[j]}) is not part of the answer: remove it."))
+            differences.append(Difference(j + 1, t("layer.extra", position=j + 1, found=found[j])))
             j += 1
             continue
         if j >= len(found):
-            differences.append(Difference(position, f"Layer {position} should be {expected[i]}{_context(expected, i)}; "
-                                                    "the model ends there. Add it."))
+            differences.append(Difference(position, t(
+                "layer.missing", position=position, expected=expected[i], where=_context(expected, i),
+                found=t("found.end"), short=expected[i].short)))
             i += 1
             continue
         if expected[i].kind == found[j].kind:
             differences.append(Difference(position, _parameter_message(position, expected[i], found[j])))
         else:
-            differences.append(Difference(
-                position, f"Layer {position} should be {expected[i]}{_context(expected, i)}; found {found[j]}."
-            ))
+            differences.append(Difference(position, t(
+                "layer.different", position=position, expected=expected[i], where=_context(expected, i),
+                found=found[j])))
         i += 1
         j += 1
     return differences
@@ -310,12 +295,12 @@ def _change_note(expected: Layer, found: Layer) -> str:
     if expected.kind == "Dense":
         notes = []
         if expected.units != found.units:
-            notes.append(f"units {found.units}, expected {expected.units}")
+            notes.append(t("note.units", found=found.units, expected=expected.units))
         if expected.activation != found.activation:
-            notes.append(f"activation '{found.activation}', expected '{expected.activation}'")
-        return "; ".join(notes)
+            notes.append(t("note.activation", found=found.activation, expected=expected.activation))
+        return t("note.separator").join(notes)
     if expected.kind == "Dropout":
-        return f"rate {found.rate:g}, expected {expected.rate:g}"
+        return t("note.rate", found=f"{found.rate:g}", expected=f"{expected.rate:g}")
     return ""
 
 
@@ -352,7 +337,7 @@ def align(spec: ModelSpec, found: list[Layer]) -> list[Row]:
             step, status = _substitution(expected[i], found[j])
             if step + cost[i + 1][j + 1] == cost[i][j]:
                 note = _change_note(expected[i], found[j]) if status == "changed" else (
-                    f"{found[j].kind} is not the lesson's layer" if found[j].lookalike_of else "")
+                    t("note.lookalike", kind=found[j].kind) if found[j].lookalike_of else "")
                 rows.append(Row(status, i + 1, str(expected[i]), j + 1, str(found[j]), note))
                 i, j = i + 1, j + 1
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import t
 from .spec import Layer, ModelSpec
 
 PLACED_KINDS = ("Dropout", "BatchNormalization")
@@ -19,6 +20,25 @@ PLACED_KINDS = ("Dropout", "BatchNormalization")
 class Mistake:
     id: str  # stable, for grouping: "batchnormalization-after-dense", ...
     sentence: str
+
+
+def title(mistake_id: str) -> str:
+    """A short name for a mistake, for the class overview: a named mistake's own title; a
+    first-difference id ('missing Dropout(rate=0.3)', 'A instead of B') in words."""
+    import re
+
+    from .i18n import has
+
+    if has(f"mistake-title.{mistake_id}"):
+        return t(f"mistake-title.{mistake_id}")
+    if mistake_id.startswith("missing "):
+        return t("mistake-title.missing-layer", layer=mistake_id[len("missing "):])
+    if mistake_id.startswith("extra "):
+        return t("mistake-title.extra-layer", layer=mistake_id[len("extra "):])
+    found = re.fullmatch(r"(.+) instead of (.+)", mistake_id)
+    if found:
+        return t("mistake-title.instead", found=found.group(1), expected=found.group(2))
+    return mistake_id
 
 
 def _skeleton(layers: list[Layer]) -> tuple[list[Layer], list[list[Layer]]]:
@@ -38,23 +58,20 @@ def _counts(gaps, kind: str) -> list[int]:
     return [sum(layer.kind == kind for layer in gap) for gap in gaps]
 
 
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
-
-
 def _dense_name(denses: list[Layer], index: int) -> str:
     """'Dense(64)', 'the 2nd Dense(512)' or 'the output Dense(1)': unambiguous in a sentence."""
     layer = denses[index]
     if index == len(denses) - 1:
-        return f"the output {layer.short}"
+        return t("dense.output", layer=layer.short)
     same = [i for i, d in enumerate(denses[:-1]) if d.short == layer.short]
     if len(same) == 1:
         return layer.short
-    return f"the {_ordinal(same.index(index) + 1)} {layer.short}"
+    n = same.index(index) + 1
+    return t("dense.nth", n=n, ordinal=t(f"ordinal.{n}" if n <= 3 else "ordinal.n", n=n), layer=layer.short)
 
 
 def _joined(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if len(names) == 1 else t("list.comma").join(names[:-1]) + t("list.and") + names[-1]
 
 
 def _goes_before(expected_gaps, kind: str) -> bool:
@@ -64,7 +81,9 @@ def _goes_before(expected_gaps, kind: str) -> bool:
 
 
 def _gap_place(denses, index: int, before: bool) -> str:
-    return f"before {_dense_name(denses, index)}" if before else f"after {_dense_name(denses, index - 1)}"
+    if before:
+        return t("where.before", layer=_dense_name(denses, index))
+    return t("where.after", layer=_dense_name(denses, index - 1))
 
 
 def _example(expected: list[Layer], kind: str) -> str:
@@ -85,13 +104,8 @@ def _between_dense_and_activation(written: list[Layer], expected_denses, expecte
     for first, second, third in zip(written, written[1:], written[2:]):
         if (first.kind == "Dense" and first.activation == "linear" and second.kind == "BatchNormalization"
                 and third.kind == "Activation" and third.activation != "linear"):
-            return Mistake(
-                "batchnormalization-between-dense-and-activation",
-                f"BatchNormalization sits between a Dense layer and its activation "
-                f"(Dense, BatchNormalization, Activation('{third.activation}')): in this lesson the activation "
-                f"stays inside the Dense layer (activation='{third.activation}'), and each block is "
-                f"{_first_block(expected_gaps, expected_denses)}.",
-            )
+            return Mistake("batchnormalization-between-dense-and-activation", t(
+                "mistake.between", activation=third.activation, block=_first_block(expected_gaps, expected_denses)))
     return None
 
 
@@ -116,36 +130,29 @@ def _placement(kind: str, expected: list[Layer], e_denses, e_gaps, f_gaps) -> li
     n = len(e_counts) - 1
     if _shifted(e_counts, f_counts, before):
         if before:
-            return [Mistake(f"{slug}-after-dense",
-                            f"Your {kind} layers come after the Dense layers, and none comes before the first "
-                            f"one: this question puts {name} before each Dense layer (the first one "
-                            f"normalizes the raw inputs).")]
-        return [Mistake(f"{slug}-before-dense",
-                        f"Your {kind} layers come before the Dense layers: this question puts {name} after "
-                        f"each hidden Dense layer.")]
+            return [Mistake(f"{slug}-after-dense", t("mistake.after-dense", kind=kind, name=name))]
+        return [Mistake(f"{slug}-before-dense", t("mistake.before-dense", kind=kind, name=name))]
     if f_counts[n] > e_counts[n] and all(f <= e for f, e in zip(f_counts[:n], e_counts[:n])):
         if all(f == e for f, e in zip(f_counts[:n], e_counts[:n])):
-            return [Mistake(f"{slug}-after-output",
-                            f"There is a {kind} after the output layer {e_denses[-1].short}: "
-                            + ("dropout belongs between the hidden layers, " if kind == "Dropout" else "")
-                            + "remove it from the end of the model.")]
+            return [Mistake(f"{slug}-after-output", t(
+                "mistake.after-output.dropout" if kind == "Dropout" else "mistake.after-output",
+                kind=kind, output=e_denses[-1].short))]
     missing = [i for i in range(n + 1) if f_counts[i] < e_counts[i]]
     extra = [i for i in range(n + 1) if f_counts[i] > e_counts[i]]
     if missing and not extra:
         if not any(f_counts):
-            return [Mistake(f"{slug}-missing",
-                            f"There is no {kind} layer: add {name} "
-                            + ("before each Dense layer." if before else "after each hidden Dense layer."))]
+            return [Mistake(f"{slug}-missing", t("mistake.missing.before" if before else "mistake.missing.after",
+                                                 kind=kind, name=name))]
         right = [i for i in range(n + 1) if e_counts[i] and f_counts[i] == e_counts[i]]
         if right:
             places = _joined([_gap_place(e_denses, i, before) for i in missing])
             done = _joined([_gap_place(e_denses, i, before) for i in right])
-            return [Mistake(f"{slug}-missing-in-some-blocks",
-                            f"You put {name} {done}, but not {places}: every block needs it.")]
+            return [Mistake(f"{slug}-missing-in-some-blocks", t("mistake.some-blocks", name=name, done=done,
+                                                                 places=places))]
     if extra and not missing:
-        places = _joined([_gap_place(e_denses, i, before) if i < n or before else f"after {_dense_name(e_denses, n - 1)}"
-                          for i in extra])
-        return [Mistake(f"{slug}-extra", f"There is an extra {kind} {places}: remove it.")]
+        places = _joined([_gap_place(e_denses, i, before) if i < n or before
+                          else t("where.after", layer=_dense_name(e_denses, n - 1)) for i in extra])
+        return [Mistake(f"{slug}-extra", t("mistake.extra", kind=kind, places=places))]
     return []
 
 
@@ -155,10 +162,10 @@ def _order_in_block(e_denses, e_gaps, f_gaps) -> Mistake | None:
              if e != f and sorted(map(str, e)) == sorted(map(str, f))]
     if not wrong or any(sorted(map(str, e)) != sorted(map(str, f)) for e, f in zip(e_gaps, f_gaps)):
         return None
-    order = ", then ".join(layer.short for layer in e_gaps[wrong[0]])
-    places = _joined([_gap_place(e_denses, i, False) if i else f"before {_dense_name(e_denses, 0)}" for i in wrong])
-    return Mistake("order-within-block",
-                   f"The right layers, in the wrong order {places}: each block takes {order}.")
+    order = t("list.then").join(layer.short for layer in e_gaps[wrong[0]])
+    places = _joined([_gap_place(e_denses, i, False) if i else t("where.before", layer=_dense_name(e_denses, 0))
+                      for i in wrong])
+    return Mistake("order-within-block", t("mistake.order", places=places, order=order))
 
 
 def name_mistakes(spec: ModelSpec, written: list[Layer], found: list[Layer]) -> list[Mistake]:
@@ -193,6 +200,4 @@ def _rates(expected: list[Layer], found: list[Layer]) -> list[Mistake]:
     if len(e_rates) != len(f_rates) or not e_rates or all(abs(e - f) < 1e-9 for e, f in zip(e_rates, f_rates)):
         return []
     wrong = sorted({f"{f:g}" for e, f in zip(e_rates, f_rates) if abs(e - f) >= 1e-9})
-    return [Mistake("dropout-rate",
-                    f"Your Dropout layers are in the right places, but rate={_joined(wrong)} is not the "
-                    f"question's rate={e_rates[0]:g} (the fraction of the units dropped at each step).")]
+    return [Mistake("dropout-rate", t("mistake.rate", rates=_joined(wrong), expected=f"{e_rates[0]:g}"))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from .checks import check_architecture, check_val_loss
+from .i18n import t
 from .questions import CodingQuestion, FreeResponse, questions_of
 
 HIDE_SOLUTIONS_ENV = "DROPOUT_KIT_HIDE_SOLUTIONS"
@@ -58,19 +59,19 @@ class QuestionCheck:
         try:
             _show(check_val_loss(self.question, val_loss, curves))
         except Exception as problem:  # noqa: BLE001 - feedback must never break the notebook
-            _show(_Markdown(f"(The validation-loss check is unavailable here: {problem})"))
+            _show(_Markdown(t("notebook.val-check-unavailable", problem=problem)))
 
     def hint(self) -> None:
-        _show(_Markdown(f"**Hint:** {self.question.hint}"))
+        _show(_Markdown(t("notebook.hint", hint=self.question.hint)))
 
     def solution(self) -> None:
         if os.environ.get(HIDE_SOLUTIONS_ENV):
-            _show(_Markdown("Solutions are switched off for this assignment."))
+            _show(_Markdown(t("notebook.solutions-off")))
             return
-        _show(_Markdown(f"**Solution:**\n```python\n{self.question.solution_code}\n```"))
+        _show(_Markdown(t("notebook.solution") + f"\n```python\n{self.question.solution_code}\n```"))
 
     def __repr__(self) -> str:
-        return f"<{self.question.title}: call .check(model), .hint() or .solution()>"
+        return "<" + t("notebook.repr.coding", title=self.question.heading) + ">"
 
 
 class FreeResponseCheck:
@@ -78,10 +79,10 @@ class FreeResponseCheck:
         self.question = question
 
     def check(self, *_args) -> None:
-        _show(_Markdown("This question is read by the instructor: write your answer in the cell below."))
+        _show(_Markdown(t("notebook.free-response")))
 
     def __repr__(self) -> str:
-        return f"<{self.question.title}: answered in words, read by the instructor>"
+        return "<" + t("notebook.repr.free", title=self.question.heading) + ">"
 
 
 class NotebookChecks:

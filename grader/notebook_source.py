@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import nbformat
 
-from .questions import ASSIGNMENT, SEED, SPOTIFY_Q1, SPOTIFY_Q3, WINE_Q1, CodingQuestion, FreeResponse
+from .i18n import UnknownLanguage, language, normalize, t, use
+from .questions import ASSIGNMENTS, SEED, SPOTIFY_Q1, SPOTIFY_Q3, WINE_Q1, CodingQuestion, FreeResponse
 from .questions import CONCRETE_DEMO, CONCRETE_PROTOCOL, SPOTIFY_Q2, SPOTIFY_Q4, WINE_Q2
+
+LANGUAGE_KEY = "dropout_kit"  # notebook metadata: {"language": "en" | "zh_CN"}
 
 DEMONSTRATION_TAG = "demonstration"
 
-QUIET_TF = (
-    "from grader.quiet import import_tensorflow\n"
-    "import_tensorflow()  # TensorFlow's start-up log would otherwise fill this cell's output\n"
-)
+def _quiet_tf() -> str:
+    return ("from grader.quiet import import_tensorflow\n"
+            f"import_tensorflow()  # {t('nb.comment.quiet')}\n")
+
+
+def _language_line() -> str:
+    return f"from grader.i18n import set_language\nset_language({language()!r})  # {t('nb.comment.language')}\n"
 
 
 def _meta(grade_id: str, *, solution=False, grade=False, locked=False, points=None, tags=None) -> dict:
@@ -46,23 +52,22 @@ def code(grade_id: str, source: str, **kw):
     return cell
 
 
-def coding_question(q: CodingQuestion, instructions: str, plot_title: str) -> list:
+def coding_question(q: CodingQuestion) -> list:
+    plot_title = t(f"plot.title.{q.id}")
     return [
-        markdown(f"{q.id}_prompt", instructions),
-        code(f"{q.id}_seed", f"keras.utils.set_random_seed({SEED})  # every run starts from the same weights"),
+        markdown(f"{q.id}_prompt", t(f"nb.{q.id}.instructions")),
+        code(f"{q.id}_seed", f"keras.utils.set_random_seed({SEED})  # {t('nb.comment.seed')}"),
         code(f"{q.id}_model", q.solution, solution=True, locked=False),
         code(f"{q.id}_check",
              f"checks.{q.key}.check(model)\n# checks.{q.key}.hint()\n# checks.{q.key}.solution()"),
         code(f"{q.id}_architecture",
              f"from grader.autograde import assert_architecture\nassert_architecture('{q.id}', model)",
              grade=True, locked=True, points=q.points_architecture),
-        markdown(f"{q.id}_train_intro",
-                 "Now train the model. The training settings are fixed so that everyone's run can be "
-                 "compared with the reference; this takes about half a minute."),
+        markdown(f"{q.id}_train_intro", t("nb.train-intro")),
         code(f"{q.id}_train",
              q.protocol.compile_and_fit_source()
              + f"\n\nlearning_curves(history, '{plot_title}', question_id='{q.id}')\nplt.show()\n"
-             + "print(f\"Minimum validation loss: {min(history.history['val_loss']):.4f}\")\n"
+             + f"print(f\"{t('nb.min-val-loss')}: {{min(history.history['val_loss']):.4f}}\")\n"
              + f"checks.{q.key}.check_training(history)"),
         code(f"{q.id}_val_loss",
              "### BEGIN HIDDEN TESTS\nfrom grader.autograde import assert_val_loss\n"
@@ -71,9 +76,9 @@ def coding_question(q: CodingQuestion, instructions: str, plot_title: str) -> li
     ]
 
 
-def free_response(q: FreeResponse, model_answer: str) -> list:
+def free_response(q: FreeResponse) -> list:
     answer = nbformat.v4.new_markdown_cell(
-        f"### BEGIN SOLUTION\n{model_answer}\n### END SOLUTION",
+        f"### BEGIN SOLUTION\n{q.model_answer}\n### END SOLUTION",
         metadata=_meta(f"{q.id}_answer", solution=True, grade=True, points=q.points),
     )
     answer.id = f"{q.id}-answer".replace("_", "-")
@@ -86,12 +91,13 @@ def _notebook(cells: list):
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
+        LANGUAGE_KEY: {"language": language()},
     }
     return nb
 
 
 def wine_notebook():
-    setup = QUIET_TF + """
+    setup = _language_line() + _quiet_tf() + f"""
 import keras
 from keras import layers
 import matplotlib.pyplot as plt
@@ -100,38 +106,19 @@ from grader import wine as checks
 from grader.data import wine_splits
 from grader.plots import learning_curves
 
-# 70% of the wines to train on, the other 30% to validate; the features are NOT standardized.
+# {t('nb.comment.wine-split')}
 X_train, X_valid, y_train, y_valid = wine_splits()
-print(f"{len(X_train)} training wines, {len(X_valid)} validation wines, {X_train.shape[1]} features")"""
+print(f"{t('nb.print.wine')}")"""
     return _notebook([
-        markdown("wine_intro", """# Dropout and Batch Normalization: red wine
-
-In the lesson we increased the capacity of the red-wine model and added two special layers:
-**dropout** to control overfitting and **batch normalization** to make optimization faster
-and steadier. This time the data are **not standardized**, to show how batch normalization
-copes with raw scales.
-
-Run the cells from top to bottom. After your answer, `checks.q1.check(model)` tells you at once
-whether the model is right; `checks.q1.hint()` and `checks.q1.solution()` help if you are stuck.
-Check the whole notebook from a terminal with `pytest grader`."""),
+        markdown("wine_intro", t("nb.wine.intro")),
         code("wine_setup", setup),
-        *coding_question(WINE_Q1, """## Q1. Add dropout and batch normalization
-
-The model below has three hidden `Dense(1024, activation='relu')` layers. After **each** of them,
-add a `layers.Dropout(0.3)` layer and then a `layers.BatchNormalization()` layer, where the
-`# YOUR CODE HERE` lines are. The output layer `Dense(1)` stays as it is.""",
-                         "Red wine: dropout and batch normalization"),
-        *free_response(WINE_Q2, (
-            "Dropout randomly drops 30% of the units' outputs at each training step, so the network "
-            "cannot rely on fragile combinations of weights: the validation loss stays close to the "
-            "training loss instead of rising (less overfitting). Batch normalization rescales each "
-            "batch's activations, so the network trains quickly and steadily even though the inputs "
-            "were not standardized.")),
+        *coding_question(WINE_Q1),
+        *free_response(WINE_Q2),
     ])
 
 
 def spotify_notebook():
-    setup = QUIET_TF + """
+    setup = _language_line() + _quiet_tf() + f"""
 import keras
 from keras import layers
 import matplotlib.pyplot as plt
@@ -140,69 +127,54 @@ from grader import spotify as checks
 from grader.data import concrete_splits, spotify_splits
 from grader.plots import learning_curves
 
-# 12 standardized audio features + the one-hot playlist genre; the target is popularity / 100.
-# The split is by artist, so that no artist's songs are in both the training and validation set.
+# {t('nb.comment.spotify-features')}
+# {t('nb.comment.spotify-split')}
 X_train, X_valid, y_train, y_valid = spotify_splits()
 input_shape = [X_train.shape[1]]
-print(f"{len(X_train)} training songs, {len(X_valid)} validation songs, input shape {input_shape}")"""
+print(f"{t('nb.print.spotify')}")"""
     demo = (
         f"keras.utils.set_random_seed({SEED})\n{CONCRETE_DEMO}\n"
         + CONCRETE_PROTOCOL.compile_and_fit_source()
-        + "\n\nlearning_curves(history, 'Concrete without batch normalization (SGD)')\nplt.show()\n"
-        + "print(f\"Last validation loss: {history.history['val_loss'][-1]}\")"
+        + f"\n\nlearning_curves(history, '{t('plot.title.concrete-demo')}')\nplt.show()\n"
+        + f"print(f\"{t('nb.last-val-loss')}: {{history.history['val_loss'][-1]}}\")"
     )
     return _notebook([
-        markdown("spotify_intro", """# Dropout and Batch Normalization: exercise
-
-First you will add **dropout** to the Spotify popularity model to fight overfitting, then see
-**batch normalization** rescue a model that plain SGD cannot train on the raw *Concrete* data.
-
-Run the cells from top to bottom. After each answer, `checks.qN.check(model)` tells you at once
-whether the model is right; `.hint()` and `.solution()` help if you are stuck. Check the whole
-notebook from a terminal with `pytest grader`."""),
+        markdown("spotify_intro", t("nb.spotify.intro")),
         code("spotify_setup", setup),
-        *coding_question(SPOTIFY_Q1, """## Q1. Add dropout to the Spotify model
-
-Add a `layers.Dropout(0.3)` layer after each of the two hidden `Dense` layers (after
-`Dense(128)` and after `Dense(64)`), where the `# YOUR CODE HERE` lines are.""",
-                         "Spotify popularity with dropout"),
-        *free_response(SPOTIFY_Q2, (
-            "Yes. Without dropout the validation loss reached its minimum early and then rose while "
-            "the training loss kept falling. With dropout the two curves stay close and the "
-            "validation loss keeps improving: the gap between the curves is smaller.")),
-        markdown("spotify_q3_intro", """## Q3. Batch normalization on the Concrete data
-
-Now a harder data set: the strength of concrete from its mixture, **without** standardizing the
-features (their scales range from single digits to over a thousand). The cell below trains a
-plain model with SGD. Watch what happens to the loss (it takes about half a minute)."""),
-        code("spotify_q3_data", """X_train, X_valid, y_train, y_valid = concrete_splits()
+        *coding_question(SPOTIFY_Q1),
+        *free_response(SPOTIFY_Q2),
+        markdown("spotify_q3_intro", t("nb.spotify_q3.intro")),
+        code("spotify_q3_data", f"""X_train, X_valid, y_train, y_valid = concrete_splits()
 input_shape = [X_train.shape[1]]
-print(f"{len(X_train)} training mixes, {len(X_valid)} validation mixes, input shape {input_shape}")"""),
+print(f"{t('nb.print.concrete')}")"""),
         code("spotify_q3_demo", demo, tags=[DEMONSTRATION_TAG]),
-        *coding_question(SPOTIFY_Q3, """The loss blew up to NaN (or got stuck): with unstandardized inputs, SGD takes
-steps that are far too large. Add a `layers.BatchNormalization()` layer **before each** of
-the four `Dense` layers, where the `# YOUR CODE HERE` lines are. The first one then acts as an
-adaptive standardizer of the raw inputs.""",
-                         "Concrete with batch normalization (SGD)"),
-        *free_response(SPOTIFY_Q4, (
-            "Yes. Without batch normalization the loss became NaN: the raw inputs produce huge "
-            "activations and SGD's steps explode. With a BatchNormalization layer before each Dense "
-            "layer every layer sees inputs on a common scale, so SGD trains steadily to a val_loss of "
-            "about 4.")),
+        *coding_question(SPOTIFY_Q3),
+        *free_response(SPOTIFY_Q4),
     ])
 
 
 NOTEBOOK_BUILDERS = {"wine": wine_notebook, "spotify": spotify_notebook}
 
 
+def notebook_language(nb) -> str | None:
+    """The language a notebook was released in (its metadata), if it says."""
+    try:
+        return normalize(nb.get("metadata", {}).get(LANGUAGE_KEY, {}).get("language"))
+    except (AttributeError, UnknownLanguage):
+        return None
+
+
 def write_solutions(root) -> list:
+    """solutions/<assignment>/ for every language: one release per language, from one source."""
     from pathlib import Path
 
-    folder = Path(root) / "solutions" / ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, builder in NOTEBOOK_BUILDERS.items():
-        path = folder / f"{name}.ipynb"
-        nbformat.write(builder(), path)
-        written.append(path)
+    for lang, assignment in ASSIGNMENTS.items():
+        folder = Path(root) / "solutions" / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        with use(lang):
+            for name, builder in NOTEBOOK_BUILDERS.items():
+                path = folder / f"{name}.ipynb"
+                nbformat.write(builder(), path)
+                written.append(path)
     return written

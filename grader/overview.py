@@ -25,13 +25,14 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .questions import ASSIGNMENT, CODING, QUESTIONS, FreeResponse
+from .fonts import font_css, html_lang
+from .i18n import language, t, use
+from .mistakes import title as mistake_title
+from .questions import ASSIGNMENT, ASSIGNMENTS, CODING, QUESTIONS, FreeResponse
 
 HTML_NAME, CSV_NAME, JSON_NAME = "kit-overview.html", "kit-overview.csv", "kit-overview.json"
-# The architecture messages that mean "the student has not started this question".
-NOT_ATTEMPTED = ("This is still the starter model", "`model` is None", "`model` is not defined",
-                 "The answer cell of this question was deleted")
 PLACEHOLDER_ANSWER = "YOUR ANSWER HERE"
+TAG = re.compile(r"\[kit: mistake=(.*) val_loss=(\S+) not_attempted=([01])\]")
 
 
 @dataclass
@@ -40,7 +41,7 @@ class QuestionRecord:
     max_points: float = 0
     passed: bool | None = None
     attempted: bool = True
-    mistake: str | None = None  # the first line of what the architecture check said
+    mistake: str | None = None  # the mistake's id (mistakes.py), or the first differing layer
     val_loss: float | None = None
     answer: str | None = None  # free response
 
@@ -48,6 +49,7 @@ class QuestionRecord:
 @dataclass
 class StudentRecord:
     student: str
+    language: str = "en"
     points: float = 0
     max_points: float = 0
     problems: list = field(default_factory=list)  # why a notebook (or all) could not be graded
@@ -66,13 +68,6 @@ class StudentRecord:
         return any(q.attempted for qid, q in self.questions.items() if qid in coding)
 
 
-def _first_line(message: str | None) -> str | None:
-    if not message:
-        return None
-    line = message.strip().splitlines()[0]
-    return re.sub(r"^(Incorrect|Correct): ", "", line)
-
-
 def _float(value) -> float | None:
     try:
         number = float(value)
@@ -88,16 +83,17 @@ def records_from_kit_grades(folder: Path) -> list[StudentRecord]:
     records = []
     for path in sorted(Path(folder).glob("*.json")):
         result = json.loads(path.read_text())
-        record = StudentRecord(result.get("student", path.stem), points=result.get("points", 0),
+        record = StudentRecord(result.get("student", path.stem), language=result.get("language", "en"),
+                               points=result.get("points", 0),
                                max_points=result.get("max_points") or sum(q.points for q in CODING))
         if result.get("error"):
             record.problems.append(result["error"])
         notebooks = result.get("notebooks", [])
         record.ungradeable = bool(result.get("error")) or (bool(notebooks) and all(nb.get("error") for nb in notebooks)
-                                                          and not all("is missing" in nb["error"] for nb in notebooks))
+                                                          and not all(nb.get("missing") for nb in notebooks))
         for nb in notebooks:
             error = nb.get("error")
-            if error and "is missing from the submission" in error:
+            if nb.get("missing"):
                 record.missing.append(nb["notebook"])
             elif error:
                 record.problems.append(f"{nb['notebook']}.ipynb: {error}")
@@ -114,15 +110,13 @@ def _question_from_kit(q: dict, notebook_error: str | None) -> QuestionRecord:
         text = _answer_text(q.get("answer"))
         return QuestionRecord(max_points=q.get("max_points", 0), answer=text or None, attempted=bool(text))
     parts = q.get("parts") or {}
-    architecture = parts.get("architecture", {})
-    message = architecture.get("message") or q.get("message")
-    attempted = not notebook_error and not architecture.get("not_attempted") and not (
-        message and message.startswith(NOT_ATTEMPTED))
-    val = parts.get("val_loss", {})
+    architecture, val = parts.get("architecture", {}), parts.get("val_loss", {})
+    attempted = not notebook_error and not architecture.get("not_attempted")
+    mistake = architecture.get("mistake") if not architecture.get("passed") else (
+        val.get("mistake") if not val.get("passed") else None)
     return QuestionRecord(
         points=q.get("points", 0), max_points=q.get("max_points", 0), passed=q.get("passed"), attempted=attempted,
-        mistake=None if architecture.get("passed") else _first_line(message),
-        val_loss=_float(val.get("val_loss")) if val.get("val_loss") is not None else None)
+        mistake=mistake, val_loss=_float(val.get("val_loss")) if val.get("val_loss") is not None else None)
 
 
 def _answer_text(answer: str | None) -> str:
@@ -134,7 +128,8 @@ def _answer_text(answer: str | None) -> str:
 # ---------------------------------------------------------------------------- nbgrader's gradebook
 
 def records_from_gradebook(course: Path, db_url: str | None = None) -> list[StudentRecord]:
-    """Scores from nbgrader's gradebook; messages and answers from the autograded notebooks."""
+    """Scores from nbgrader's gradebook; mistakes, val_loss figures (the checks' tags) and answers
+    from the autograded notebooks. A student's assignment is the language release they took."""
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -144,9 +139,14 @@ def records_from_gradebook(course: Path, db_url: str | None = None) -> list[Stud
         for student in sorted(s.id for s in gradebook.students):
             record = StudentRecord(student, max_points=sum(q.points for q in CODING))
             records.append(record)
-            try:
-                submission = gradebook.find_submission(ASSIGNMENT, student)
-            except MissingEntry:
+            submission = assignment = None
+            for lang, name in ASSIGNMENTS.items():
+                try:
+                    submission, assignment, record.language = gradebook.find_submission(name, student), name, lang
+                    break
+                except MissingEntry:
+                    continue
+            if submission is None:
                 record.missing.extend(_notebook_names())
                 record.ungradeable = True
                 continue
@@ -155,19 +155,19 @@ def records_from_gradebook(course: Path, db_url: str | None = None) -> list[Stud
                 for grade in notebook.grades:
                     scores[grade.name] = (grade.score, grade.max_score)
             for name in _notebook_names():
-                submitted = course / "submitted" / student / ASSIGNMENT / f"{name}.ipynb"
-                autograded = course / "autograded" / student / ASSIGNMENT / f"{name}.ipynb"
+                submitted = course / "submitted" / student / assignment / f"{name}.ipynb"
+                autograded = course / "autograded" / student / assignment / f"{name}.ipynb"
                 if not submitted.exists():
                     record.missing.append(name)
                     continue
                 if not autograded.exists():
-                    record.problems.append(f"{name}.ipynb: nbgrader could not autograde it (see its log)")
+                    record.problems.append(t("overview.nbgrader-failed", notebook=name))
                     continue
                 try:
                     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c
                              for c in nbformat.read(autograded, as_version=4).cells}
                 except Exception as error:  # noqa: BLE001 - an unreadable autograded file
-                    record.problems.append(f"{name}.ipynb: unreadable after autograding ({error})")
+                    record.problems.append(t("overview.unreadable", notebook=name, error=error))
                     continue
                 for question in (q for q in QUESTIONS if q.notebook == name):
                     record.questions[question.id] = _question_from_notebook(question, cells, scores)
@@ -180,14 +180,18 @@ def _notebook_names() -> list[str]:
     return sorted({q.notebook for q in QUESTIONS})
 
 
-def _cell_text(cell) -> str:
-    """What a test cell said: its error message, else what it printed."""
+def _cell_tag(cell) -> tuple | None:
+    """(mistake, val_loss, not_attempted) from a test cell's output tag, if it has one."""
     if cell is None:
-        return ""
+        return None
     for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return f"{output.get('ename', '')}: {output.get('evalue', '')}".removeprefix("AssertionError: ")
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        text = output.get("evalue", "") if output.get("output_type") == "error" else output.get("text", "")
+        found = TAG.search(text or "")
+        if found:
+            mistake, value, not_attempted = found.groups()
+            return (None if mistake == "-" else mistake, None if value == "-" else _float(value),
+                    not_attempted == "1")
+    return None
 
 
 def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionRecord:
@@ -196,15 +200,15 @@ def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionReco
         text = _answer_text(cell.source if cell is not None else "")
         return QuestionRecord(max_points=question.points, answer=text or None, attempted=bool(text))
     points = sum((scores.get(f"{question.id}_{part}", (0, 0))[0] or 0) for part in ("architecture", "val_loss"))
-    architecture = _cell_text(cells.get(f"{question.id}_architecture"))
-    val = _cell_text(cells.get(f"{question.id}_val_loss"))
-    passed = points == question.points
-    found = re.search(r"(?:lowest val_loss|lowest val_loss was|final weights give val_loss) (\d+\.\d+)", val)
+    architecture = _cell_tag(cells.get(f"{question.id}_architecture"))
+    val = _cell_tag(cells.get(f"{question.id}_val_loss"))
+    mistake = architecture[0] if architecture else None
+    if architecture and not mistake and val:
+        mistake = val[0]
     return QuestionRecord(
-        points=points, max_points=question.points, passed=passed,
-        attempted=bool(architecture) and not _first_line(architecture).startswith(NOT_ATTEMPTED),
-        mistake=None if architecture.startswith("Correct") or not architecture else _first_line(architecture),
-        val_loss=float(found.group(1)) if found else None)
+        points=points, max_points=question.points, passed=points == question.points,
+        attempted=bool(architecture) and not architecture[2], mistake=mistake,
+        val_loss=val[1] if val else None)
 
 
 # ---------------------------------------------------------------------------- the summary
@@ -218,7 +222,7 @@ def summarize(records: list[StudentRecord]) -> dict:
     for q in QUESTIONS:
         entries = [(r.student, r.questions[q.id]) for r in graded if q.id in r.questions]
         if isinstance(q, FreeResponse):
-            questions[q.id] = {"title": q.title, "prompt": q.prompt, "manual": True,
+            questions[q.id] = {"title": q.heading, "prompt": q.prompt, "manual": True,
                                "answers": [{"student": s, "answer": e.answer} for s, e in entries if e.answer],
                                "unanswered": [s for s, e in entries if not e.answer]}
             continue
@@ -228,10 +232,10 @@ def summarize(records: list[StudentRecord]) -> dict:
                 mistakes[entry.mistake].append(student)
         reference = band(q.id)
         questions[q.id] = {
-            "title": q.title, "manual": False, "students": len(entries),
+            "title": q.heading, "manual": False, "students": len(entries),
             "passed": sum(bool(e.passed) for _, e in entries),
             "attempted": sum(e.attempted for _, e in entries),
-            "mistakes": [{"mistake": m, "students": sorted(s)} for m, s in
+            "mistakes": [{"mistake": m, "title": mistake_title(m), "students": sorted(s)} for m, s in
                          sorted(mistakes.items(), key=lambda item: (-len(item[1]), item[0]))],
             "val_losses": {s: e.val_loss for s, e in entries if e.val_loss is not None},
             "band": {"low": reference.low, "high": reference.high, "threshold": reference.threshold},
@@ -239,6 +243,8 @@ def summarize(records: list[StudentRecord]) -> dict:
     scores = [r.points for r in graded]
     return {
         "assignment": ASSIGNMENT,
+        "language": language(),
+        "languages": dict(sorted(Counter(r.language for r in records).items())),
         "students": len(records),
         "graded": len(graded),
         "max_points": max((r.max_points for r in records), default=0),
@@ -255,7 +261,8 @@ def summarize(records: list[StudentRecord]) -> dict:
 
 
 def _record_dict(record: StudentRecord) -> dict:
-    return {"student": record.student, "points": record.points, "max_points": record.max_points,
+    return {"student": record.student, "language": record.language, "points": record.points,
+            "max_points": record.max_points,
             "graded": record.graded, "attempted": record.attempted, "problems": record.problems,
             "missing": record.missing, "questions": {k: asdict(v) for k, v in record.questions.items()}}
 
@@ -263,7 +270,7 @@ def _record_dict(record: StudentRecord) -> dict:
 # ---------------------------------------------------------------------------- writing
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1000px;margin:2em auto;color:#1f2328;padding:0 1em}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","DropoutKit Sans SC",sans-serif;max-width:1000px;margin:2em auto;color:#1f2328;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.8em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.25em .6em;text-align:left;vertical-align:top}
 .bar{display:inline-block;height:.9em;background:#2f6f9f;vertical-align:middle}.bar.empty{background:#d0d7de}
@@ -285,6 +292,9 @@ def _score_figure(summary: dict) -> str | None:
     scores = list(summary["scores"].values())
     if not scores:
         return None
+    from .fonts import use_cjk_fallback
+
+    use_cjk_fallback()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -294,11 +304,11 @@ def _score_figure(summary: dict) -> str | None:
     counts = Counter(int(round(s)) for s in scores)
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.bar(range(top + 1), [counts.get(i, 0) for i in range(top + 1)], color="#2f6f9f")
-    ax.set_xlabel(f"autograded points (out of {top})")
-    ax.set_ylabel("students")
+    ax.set_xlabel(t("overview.plot.points", top=top))
+    ax.set_ylabel(t("overview.plot.students"))
     ax.set_xticks(range(top + 1))
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title("Score distribution")
+    ax.set_title(t("overview.plot.scores"))
     png = _png(fig)
     plt.close(fig)
     return png
@@ -308,6 +318,9 @@ def _val_loss_figure(summary: dict) -> str | None:
     coding = [(qid, q) for qid, q in summary["questions"].items() if not q["manual"] and q["val_losses"]]
     if not coding:
         return None
+    from .fonts import use_cjk_fallback
+
+    use_cjk_fallback()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -321,22 +334,22 @@ def _val_loss_figure(summary: dict) -> str | None:
         # A far-off answer would flatten the band: values above the cap sit on it, as triangles.
         cap = 3 * band["threshold"] - 2 * band["low"]
         inside, above = [v for v in values if v <= cap], [v for v in values if v > cap]
-        ax.axhspan(band["low"], band["high"], color="#d62728", alpha=0.15, label="the solution's runs")
-        ax.axhline(band["threshold"], color="#8c8c8c", linestyle="-.", label="threshold")
+        ax.axhspan(band["low"], band["high"], color="#d62728", alpha=0.15, label=t("overview.plot.band"))
+        ax.axhline(band["threshold"], color="#8c8c8c", linestyle="-.", label=t("overview.plot.threshold"))
         jitter = [0.1 * ((i * 7) % 11 - 5) / 5 for i in range(len(values))]  # spread, reproducibly
-        ax.scatter(jitter[:len(inside)], inside, color="#1a1a1a", s=18, zorder=3, label="students")
+        ax.scatter(jitter[:len(inside)], inside, color="#1a1a1a", s=18, zorder=3, label=t("overview.plot.students"))
         if above:
             ax.scatter(jitter[len(inside):], [cap] * len(above), marker="^", color="#1a1a1a", s=30, zorder=3,
-                       label="students above the plot")
-        span = f"{min(above):.4g}" + (f" to {max(above):.4g}" if len(above) > 1 else "") if above else ""
-        notes = ([f"{len(above)} above the plot: {span}"] if above else []) + (
-            [f"{diverged} diverged (NaN)"] if diverged else [])
+                       label=t("overview.plot.above-label"))
+        span = (f"{min(above):.4g}" + (f" - {max(above):.4g}" if len(above) > 1 else "")) if above else ""
+        notes = ([t("overview.plot.above", count=len(above), span=span)] if above else []) + (
+            [t("overview.plot.diverged", count=diverged)] if diverged else [])
         ax.set_xlim(-0.6, 0.6)
         ax.set_xticks([])
         ax.set_title(q["title"], fontsize=9)
         if notes:
             ax.set_xlabel("; ".join(notes), fontsize=8)
-    axes[0][0].set_ylabel("lowest val_loss")
+    axes[0][0].set_ylabel(t("overview.plot.lowest"))
     fig.subplots_adjust(wspace=0.45)
     axes[0][0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small", frameon=False)
     png = _png(fig)
@@ -346,74 +359,86 @@ def _val_loss_figure(summary: dict) -> str | None:
 
 def to_html(summary: dict, title: str | None = None) -> str:
     e = html.escape
-    title = title or f"Class overview: {summary['assignment']}"
+    title = title or t("overview.title", assignment=summary["assignment"])
     body = [f"<h1>{e(title)}</h1>",
-            f"<p>{summary['students']} students, {summary['graded']} graded"
-            + (f"; mean score {summary['mean']:.1f}, median {summary['median']:g} of {summary['max_points']:g} "
-               "autograded points" if summary["graded"] else "") + ".</p>"]
+            "<p>" + t("overview.counts", students=summary["students"], graded=summary["graded"])
+            + (t("overview.mean", mean=f"{summary['mean']:.1f}", median=f"{summary['median']:g}",
+                 max=f"{summary['max_points']:g}") if summary["graded"] else "") + "</p>"]
+    if len(summary["languages"]) > 1:
+        body.append("<p>" + e(t("overview.languages", languages=", ".join(
+            f"{lang}: {n}" for lang, n in summary["languages"].items()))) + "</p>")
     score_png = _score_figure(summary)
     if score_png:
-        body.append(f'<img alt="histogram of the autograded scores" src="data:image/png;base64,{score_png}">')
+        body.append(f'<img alt="{e(t("overview.alt.scores"))}" src="data:image/png;base64,{score_png}">')
         counts = Counter(summary["scores"].values())
-        body.append("<details><summary>Scores as a table</summary><table><tr><th>points</th><th>students</th></tr>"
+        body.append(f"<details><summary>{t('overview.scores-table')}</summary><table><tr><th>{t('overview.points')}"
+                    f"</th><th>{t('overview.students')}</th></tr>"
                     + "".join(f'<tr><td class="num">{p:g}</td><td class="num">{n}</td></tr>'
                               for p, n in sorted(counts.items())) + "</table></details>")
-    body.append("<h2>Pass rate per question</h2><table><tr><th>question</th><th>passed</th><th></th>"
-                "<th>attempted</th></tr>")
+    body.append(f"<h2>{t('overview.pass-rate')}</h2><table><tr><th>{t('overview.question')}</th>"
+                f"<th>{t('overview.passed')}</th><th></th><th>{t('overview.attempted')}</th></tr>")
     for q in summary["questions"].values():
         if q["manual"]:
             continue
         if not q["students"]:
-            body.append(f'<tr><td>{e(q["title"])}</td><td colspan="3" class="muted">not handed in by anyone</td></tr>')
+            body.append(f'<tr><td>{e(q["title"])}</td><td colspan="3" class="muted">{t("overview.nobody")}</td></tr>')
             continue
         share = q["passed"] / q["students"]
-        body.append(f'<tr><td>{e(q["title"])}</td><td class="num">{q["passed"]} of {q["students"]} '
-                    f'({100 * share:.0f}%)</td><td><span class="bar" style="width:{int(150 * share)}px"></span>'
+        body.append(f'<tr><td>{e(q["title"])}</td><td class="num">'
+                    f'{t("overview.passed-of", passed=q["passed"], students=q["students"], share=f"{100 * share:.0f}")}'
+                    f'</td><td><span class="bar" style="width:{int(150 * share)}px"></span>'
                     f'<span class="bar empty" style="width:{150 - int(150 * share)}px"></span></td>'
                     f'<td class="num">{q["attempted"]}</td></tr>')
     body.append("</table>")
-    body.append("<h2>Most common mistakes</h2>")
+    body.append(f"<h2>{t('overview.mistakes')}</h2>")
     for q in summary["questions"].values():
         if q["manual"] or not q["mistakes"]:
             continue
-        body.append(f"<h3>{e(q['title'])}</h3><table><tr><th>students</th><th>mistake (what the check said first)</th></tr>")
+        body.append(f"<h3>{e(q['title'])}</h3><table><tr><th>{t('overview.students')}</th>"
+                    f"<th>{t('overview.mistake')}</th></tr>")
         for group in q["mistakes"]:
             names = ", ".join(group["students"])
-            body.append(f'<tr><td class="num">{len(group["students"])}</td><td>{e(group["mistake"])}'
-                        f'<details><summary class="muted">who</summary>{e(names)}</details></td></tr>')
+            body.append(f'<tr><td class="num">{len(group["students"])}</td><td>{e(group["title"])}'
+                        f'<details><summary class="muted">{t("overview.who")}</summary>{e(names)}</details></td></tr>')
         body.append("</table>")
     val_png = _val_loss_figure(summary)
     if val_png:
-        body.append("<h2>Validation loss</h2>"
-                    f'<img alt="each student\'s lowest val_loss per question, over the band of the solution\'s runs" '
-                    f'src="data:image/png;base64,{val_png}">')
-    body.append("<h2>Not graded, not attempted</h2>")
-    lists = [("Could not be graded, in full or in part", {
-                 s: ("nothing graded: " if s in summary["ungradeable"] else "") + "; ".join(p)
+        body.append(f"<h2>{t('overview.val-loss')}</h2>"
+                    f'<img alt="{e(t("overview.alt.val-loss"))}" src="data:image/png;base64,{val_png}">')
+    body.append(f"<h2>{t('overview.not-graded')}</h2>")
+    lists = [(t("overview.problems"), {
+                 s: (t("overview.nothing-graded") if s in summary["ungradeable"] else "") + "; ".join(p)
                  for s, p in summary["problems"].items()}),
-             ("Did not attempt the coding questions", {s: "" for s in summary["not_attempted"]}),
-             ("Notebooks not handed in", {s: ", ".join(f"{n}.ipynb" for n in m)
-                                          for s, m in summary["missing_notebooks"].items()})]
+             (t("overview.not-attempted"), {s: "" for s in summary["not_attempted"]}),
+             (t("overview.missing"), {s: ", ".join(f"{n}.ipynb" for n in m)
+                                      for s, m in summary["missing_notebooks"].items()})]
     for heading, students in lists:
         body.append(f"<h3>{heading} ({len(students)})</h3>")
-        body.append("<ul>" + "".join(f"<li><b>{e(s)}</b>{': ' + e(why) if why else ''}</li>"
+        body.append("<ul>" + "".join(f"<li><b>{e(s)}</b>{t('report.colon') + e(why) if why else ''}</li>"
                                      for s, why in sorted(students.items())) + "</ul>" if students else
-                    '<p class="muted">none</p>')
-    body.append("<h2>Free-response answers</h2>")
+                    f'<p class="muted">{t("overview.none")}</p>')
+    body.append(f"<h2>{t('overview.answers')}</h2>")
     for q in summary["questions"].values():
         if not q["manual"]:
             continue
         body.append(f"<h3>{e(q['title'])}</h3><p class='muted'>{e(q['prompt'])}</p>")
         body.extend(f"<p><b>{e(a['student'])}</b></p><blockquote>{e(a['answer'])}</blockquote>" for a in q["answers"])
         if q["unanswered"]:
-            body.append(f"<p class='muted'>No answer: {e(', '.join(q['unanswered']))}</p>")
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
-            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>")
+            body.append(f"<p class='muted'>{e(t('overview.no-answer', students=', '.join(q['unanswered'])))}</p>")
+    text = "".join(body)
+    lang = language()
+    return (f'<!doctype html><html lang="{html_lang(lang)}"><head><meta charset="utf-8"><title>{e(title)}</title>'
+            f"<style>{STYLE}{font_css(lang, text)}</style></head><body>{text}</body></html>")
 
 
-def write_overview(records: list[StudentRecord], folder: Path) -> dict:
-    """Write the page, the CSV (one row per student) and the JSON; return the summary."""
-    folder = Path(folder)
+def write_overview(records: list[StudentRecord], folder: Path, lang: str | None = None) -> dict:
+    """Write the page, the CSV (one row per student) and the JSON, in the course's language
+    (``lang``, else DROPOUT_KIT_LANG, else English); return the summary."""
+    with use(lang):
+        return _write(records, Path(folder))
+
+
+def _write(records: list[StudentRecord], folder: Path) -> dict:
     summary = summarize(records)
     from .report import _clean
 
@@ -422,12 +447,12 @@ def write_overview(records: list[StudentRecord], folder: Path) -> dict:
     coding = [q.id for q in CODING]
     with open(folder / CSV_NAME, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "status", "points", "max_points",
+        writer.writerow(["student", "language", "status", "points", "max_points",
                          *(f"{q}_{c}" for q in coding for c in ("points", "mistake", "val_loss"))])
         for r in sorted(records, key=lambda r: r.student):
             status = ("not graded" if r.ungradeable else "not attempted" if not r.attempted
                       else "graded")
-            row = [r.student, status, r.points, r.max_points]
+            row = [r.student, r.language, status, r.points, r.max_points]
             for q in coding:
                 entry = r.questions.get(q)
                 row += [entry.points if entry else "", (entry.mistake or "") if entry else "",
@@ -444,6 +469,8 @@ def main(argv) -> int:
                         help="kit: the results of `python -m grader batch`; gradebook: nbgrader's gradebook "
                              "and autograded notebooks; auto (default): the kit's results if there are any")
     parser.add_argument("--db", help="nbgrader gradebook URL (default sqlite:///COURSE/gradebook.db)")
+    parser.add_argument("--lang", help="the course's language for the page: en or zh_CN (default: DROPOUT_KIT_LANG, "
+                                       "else en)")
     args = parser.parse_args(argv)
     from .batch import RESULTS_FOLDER
 
@@ -453,7 +480,8 @@ def main(argv) -> int:
     if source == "gradebook" and not (args.db or (course / "gradebook.db").exists()):
         print(f"error: no grades in {course}: run `python -m grader batch` or `nbgrader autograde` first.")
         return 2
-    records = records_from_kit_grades(kit) if source == "kit" else records_from_gradebook(course, args.db)
-    summary = write_overview(records, course)
+    with use(args.lang):
+        records = records_from_kit_grades(kit) if source == "kit" else records_from_gradebook(course, args.db)
+    summary = write_overview(records, course, args.lang)
     print(f"{summary['students']} students ({source}): {course / HTML_NAME}, {course / CSV_NAME}, {course / JSON_NAME}")
     return 0

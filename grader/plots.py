@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import math
 
+from .fonts import use_cjk_fallback
+from .i18n import t
+
 
 def _finite(values):
     return [v if v is not None and math.isfinite(v) else float("nan") for v in values]
@@ -16,6 +19,7 @@ def learning_curves(history, title: str, question_id: str | None = None, ax=None
     """Plot loss and val_loss per epoch; with ``question_id``, shade the solution's band."""
     import matplotlib.pyplot as plt
 
+    use_cjk_fallback()
     curves = getattr(history, "history", history) or {}
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5))
@@ -23,15 +27,15 @@ def learning_curves(history, title: str, question_id: str | None = None, ax=None
         _reference_band(ax, question_id)
     loss, val_loss = _finite(curves.get("loss", [])), _finite(curves.get("val_loss", []))
     epochs = range(1, len(loss) + 1)
-    ax.plot(epochs, loss, label="your loss (training)", color="#1f77b4", linewidth=2)
-    ax.plot(range(1, len(val_loss) + 1), val_loss, label="your val_loss (validation)", color="#d62728", linewidth=2)
+    ax.plot(epochs, loss, label=t("plot.your-loss"), color="#1f77b4", linewidth=2)
+    ax.plot(range(1, len(val_loss) + 1), val_loss, label=t("plot.your-val-loss"), color="#d62728", linewidth=2)
     comparison_values = _comparisons(ax, question_id) if question_id is not None else []
     if val_loss and all(math.isnan(v) for v in val_loss[-3:]):
-        ax.text(0.5, 0.5, "the loss became NaN: training diverged", transform=ax.transAxes,
+        ax.text(0.5, 0.5, t("plot.diverged"), transform=ax.transAxes,
                 ha="center", va="center", color="#cf222e", fontsize=12, fontweight="bold")
     ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"loss ({curves.get('loss_name', 'mean absolute error')})")
+    ax.set_xlabel(t("plot.epoch"))
+    ax.set_ylabel(t("plot.loss-axis"))
     # Below the axes, so that it never hides a curve.
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
     ax.grid(True, alpha=0.3)
@@ -57,12 +61,13 @@ def _comparisons(ax, question_id: str) -> list:
         curve = _finite(run.val_loss)
         epochs = range(1, len(curve) + 1)
         if run.diverged_at is None:
-            ax.plot(epochs, curve, color=colour, linestyle=style, linewidth=1.6, label=f"val_loss {run.label}")
+            ax.plot(epochs, curve, color=colour, linestyle=style, linewidth=1.6,
+                    label=t("plot.comparison", label=run.label))
             values.extend(curve)
             continue
-        label = f"{run.label}: val_loss NaN from epoch {run.diverged_at} (diverged)"
+        label = t("plot.comparison-diverged", label=run.label, epoch=run.diverged_at)
         ax.plot(epochs, curve, color=colour, linestyle=style, linewidth=1.6, label=label)
-        ax.annotate(f"{run.label}:\ndiverged (NaN) at epoch {run.diverged_at}", xy=(run.diverged_at, 1.0),
+        ax.annotate(t("plot.diverged-at", label=run.label, epoch=run.diverged_at), xy=(run.diverged_at, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(18, -28), textcoords="offset points",
                     color=colour, fontsize=9, arrowprops={"arrowstyle": "->", "color": colour})
     return values
@@ -93,6 +98,6 @@ def _reference_band(ax, question_id: str) -> None:
     low = [min(c[i] for c in curves) for i in range(len(curves[0]))]
     high = [max(c[i] for c in curves) for i in range(len(curves[0]))]
     ax.fill_between(epochs, low, high, color="#d62728", alpha=0.15,
-                    label=f"val_loss of the solution ({reference.seeds} seeds)")
+                    label=t("plot.solution-band", seeds=reference.seeds))
     ax.axhline(reference.threshold, color="#8c8c8c", linestyle="-.", linewidth=1,
-               label=f"threshold {reference.threshold:.4f}")
+               label=t("plot.threshold", threshold=f"{reference.threshold:.4f}"))

@@ -37,6 +37,8 @@ def pytest_addoption(parser):
                     help="where to write the HTML feedback report (default reports/feedback.html)")
     group.addoption("--json", type=Path, default=None, dest="grader_json",
                     help="also write a machine-readable report (JSON) here")
+    group.addoption("--lang", default=None, dest="grader_lang",
+                    help="language of the feedback: en or zh_CN (default: the notebooks' own)")
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +58,8 @@ def graded(request):
     try:
         report = grade(target, cell_timeout=request.config.getoption("--cell-timeout") or DEFAULT_CELL_TIMEOUT,
                        progress=progress, expect_all=Path(target).is_dir(),
-                       cache=None if request.config.getoption("grader_no_cache") else "default")
+                       cache=None if request.config.getoption("grader_no_cache") else "default",
+                       lang=request.config.getoption("grader_lang"))
     except SubmissionError as error:
         pytest.fail(str(error), pytrace=False)
     except GraderUnavailable as error:  # the grader's failure, never the student's: stop, grade nothing
@@ -68,6 +71,7 @@ def graded(request):
     if request.config.getoption("grader_json"):
         write_json(report, request.config.getoption("grader_json"))
     request.config._grader_report_path = path
+    request.config._grader_language = report.language
     return report
 
 
@@ -77,4 +81,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(sandbox.warning(), yellow=True, bold=True)
     path = getattr(config, "_grader_report_path", None)
     if path:
-        terminalreporter.write_line(f"Feedback report with learning curves: {path}")
+        from grader.i18n import t, use
+
+        with use(getattr(config, "_grader_language", None)):
+            terminalreporter.write_line(t("pytest.report", path=path))

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .i18n import t
 from .spec import BatchNormalization, Dense, Dropout, ModelSpec
 
 ASSIGNMENT = "dropout-batchnorm"
+# One nbgrader assignment per language, generated from the same questions (python -m grader build).
+ASSIGNMENTS = {"en": ASSIGNMENT, "zh_CN": "dropout-batchnorm-zh"}
+LANGUAGE_OF = {name: lang for lang, name in ASSIGNMENTS.items()}
 SEED = 0
 
 
@@ -43,7 +47,6 @@ class CodingQuestion:
     expected: ModelSpec
     starter: ModelSpec
     solution: str  # the answer cell, with ### BEGIN/END SOLUTION around what the student adds
-    hint: str
     protocol: Protocol
     points_architecture: int = 3
     points_val_loss: int = 2
@@ -56,6 +59,16 @@ class CodingQuestion:
     @property
     def points(self) -> int:
         return self.points_architecture + self.points_val_loss
+
+    @property
+    def heading(self) -> str:
+        """The question's name in the language in force ('spotify Q1 dropout'); ``title`` is the
+        stable English name that test ids use."""
+        return t(f"title.{self.id}")
+
+    @property
+    def hint(self) -> str:
+        return t(f"hint.{self.id}")
 
     @property
     def solution_code(self) -> str:
@@ -71,12 +84,23 @@ class FreeResponse:
     notebook: str
     key: str
     title: str
-    prompt: str
     points: int = 1
 
     @property
     def id(self) -> str:
         return f"{self.notebook}_{self.key}"
+
+    @property
+    def heading(self) -> str:
+        return t(f"title.{self.id}")
+
+    @property
+    def prompt(self) -> str:
+        return t(f"prompt.{self.id}")
+
+    @property
+    def model_answer(self) -> str:
+        return t(f"answer.{self.id}")
 
 
 def _blocks(*layers, times: int):
@@ -116,10 +140,6 @@ model = keras.Sequential([
     ### END SOLUTION
     layers.Dense(1),
 ])""",
-    hint=(
-        "After each Dense(1024, activation='relu') add two layers: first "
-        "layers.Dropout(0.3), then layers.BatchNormalization(). The output Dense(1) gets neither."
-    ),
     protocol=WINE_PROTOCOL,
 )
 
@@ -127,12 +147,6 @@ WINE_Q2 = FreeResponse(
     notebook="wine",
     key="q2",
     title="wine Q2 what did each layer do",
-    prompt=(
-        "In two or three sentences: what did the Dropout layers and the BatchNormalization "
-        "layers each do for this model? (Look at the learning curves: the plot also draws the "
-        "validation loss of the same model without dropout and without batch normalization. "
-        "Remember that the data were not standardized.)"
-    ),
 )
 
 SPOTIFY_Q1 = CodingQuestion(
@@ -156,7 +170,6 @@ model = keras.Sequential([
     ### END SOLUTION
     layers.Dense(1),
 ])""",
-    hint="Put layers.Dropout(0.3) right after each of the two hidden Dense layers (not after the output).",
     protocol=SPOTIFY_PROTOCOL,
 )
 
@@ -164,11 +177,6 @@ SPOTIFY_Q2 = FreeResponse(
     notebook="spotify",
     key="q2",
     title="spotify Q2 did dropout reduce overfitting",
-    prompt=(
-        "Compare these learning curves with the model without dropout (the previous lesson), "
-        "whose validation loss is drawn dashed in the same plot: did adding dropout reduce "
-        "overfitting? How can you tell?"
-    ),
 )
 
 SPOTIFY_Q3 = CodingQuestion(
@@ -200,10 +208,6 @@ model = keras.Sequential([
     ### END SOLUTION
     layers.Dense(1),
 ])""",
-    hint=(
-        "Put layers.BatchNormalization() BEFORE each of the four Dense layers: the first one "
-        "then standardizes the raw inputs, the others the activations between the layers."
-    ),
     protocol=CONCRETE_PROTOCOL,
 )
 
@@ -211,11 +215,6 @@ SPOTIFY_Q4 = FreeResponse(
     notebook="spotify",
     key="q4",
     title="spotify Q4 did batch normalization help",
-    prompt=(
-        "Compare the two concrete runs: the one without batch normalization that diverged (its "
-        "divergence is marked in your plot) and yours. Did adding batch normalization help? Why "
-        "might it, on unstandardized data?"
-    ),
 )
 
 QUESTIONS = [WINE_Q1, WINE_Q2, SPOTIFY_Q1, SPOTIFY_Q2, SPOTIFY_Q3, SPOTIFY_Q4]
@@ -270,8 +269,13 @@ CALIBRATION_VARIANTS = [
 
 # The calibrated runs drawn beside a student's curves, so that the free-response questions can be
 # answered by looking: (calibration variant, legend label). Trained once, by the calibration.
+# The labels are catalog ids (plot.comparison.<question>.<variant>).
 COMPARISONS = {
-    "wine_q1": (("no dropout", "without dropout"), ("no batch normalization", "without batch normalization")),
-    "spotify_q1": (("no dropout", "without dropout (the previous lesson)"),),
-    "spotify_q3": (("no batch normalization", "without batch normalization (the run above)"),),
+    "wine_q1": ("no dropout", "no batch normalization"),
+    "spotify_q1": ("no dropout",),
+    "spotify_q3": ("no batch normalization",),
 }
+
+
+def comparison_label(question_id: str, variant: str) -> str:
+    return t(f"plot.comparison.{question_id}.{variant.replace(' ', '-')}")

@@ -17,11 +17,6 @@ from functools import lru_cache
 
 from .calibrate import REFERENCE_PATH, false_fail_probability, threshold
 
-ADVICE = {
-    "wine_q1": "Check the order inside each block: Dense, then Dropout, then BatchNormalization.",
-    "spotify_q1": "Check that each hidden Dense layer is followed by Dropout(0.3).",
-    "spotify_q3": "Check that a BatchNormalization layer comes before every Dense layer.",
-}
 
 
 class ReferenceMissing(RuntimeError):
@@ -44,10 +39,6 @@ class Band:
     loss_curves: tuple
     catches: tuple  # wrong variants whose every calibrated run lands above the threshold
     misses: tuple  # wrong variants the val_loss check alone cannot catch
-
-    @property
-    def advice(self) -> str:
-        return ADVICE.get(self.question, "")
 
 
 @lru_cache(maxsize=1)
@@ -108,10 +99,11 @@ class Comparison:
 def comparisons(question_id: str) -> list[Comparison]:
     """The runs that the question's plot shows for comparison (questions.COMPARISONS), each the
     calibrated run with the notebooks' seed: the run a student would get with that model."""
-    from .questions import COMPARISONS, SEED
+    from .questions import COMPARISONS, SEED, comparison_label
 
     found = []
-    for variant_name, label in COMPARISONS.get(question_id, ()):
+    for variant_name in COMPARISONS.get(question_id, ()):
+        label = comparison_label(question_id, variant_name)
         variant = next((v for v in load()["variants"]
                         if v["question"] == question_id and v["variant"] == variant_name), None)
         if variant is None or not variant["runs"]:

@@ -12,10 +12,12 @@ import json
 from pathlib import Path
 
 from .submission import SubmissionReport
+from .fonts import font_css, html_lang
+from .i18n import language, t, use
 from .verdict import message_html, table_html
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","DropoutKit Sans SC",sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
 .q{border:1px solid #d0d7de;border-radius:8px;padding:.8em 1em;margin:1em 0}
 .pass{border-left:6px solid #1a7f37}.fail{border-left:6px solid #cf222e}.manual{border-left:6px solid #9a6700}
@@ -40,7 +42,7 @@ def _curve_png(result) -> str | None:
     from .plots import learning_curves
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
-    learning_curves(result.history, f"{result.question.title}: your learning curves",
+    learning_curves(result.history, t("plot.your-curves", title=result.question.heading),
                     question_id=result.question.id, ax=ax)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
@@ -53,42 +55,53 @@ def _question_html(result) -> str:
     if result.manual:
         answer = "\n".join(line for line in result.answer.splitlines()
                            if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")).strip()
-        answer = answer or "(no answer written)"
-        return (f'<div class="q manual"><span class="badge">✎ to be read by the instructor</span> '
-                f'<b>{html.escape(q.title)}</b> ({q.points} point{"s" if q.points != 1 else ""})'
+        answer = answer or t("report.no-answer")
+        return (f'<div class="q manual"><span class="badge">✎ {t("report.badge.manual")}</span> '
+                f'<b>{html.escape(q.heading)}</b> ({t("report.points-one" if q.points == 1 else "report.points", points=q.points)})'
                 f'<p>{html.escape(q.prompt)}</p><pre>{html.escape(answer)}</pre></div>')
     state = "pass" if result.passed else "fail"
-    parts = [f'<div class="q {state}"><span class="badge">{"✓ passed" if result.passed else "✗ failed"}</span> '
-             f'<b>{html.escape(q.title)}</b> &mdash; {result.points}/{result.max_points} points']
+    badge = "✓ " + t("report.badge.passed") if result.passed else "✗ " + t("report.badge.failed")
+    parts = [f'<div class="q {state}"><span class="badge">{badge}</span> '
+             f'<b>{html.escape(q.heading)}</b> &mdash; {t("report.score-of", points=result.points, max=result.max_points)}']
     for name, (verdict, points) in result.parts.items():
-        label = "Architecture" if name == "architecture" else "Validation loss"
+        label = t("report.part.architecture" if name == "architecture" else "report.part.val-loss")
+        head = t("verdict.head.correct" if verdict.passed else "verdict.head.incorrect")
         parts.append(f"<p><b>{label}</b> ({points if verdict.passed else 0}/{points}): "
-                     f"{'Correct' if verdict.passed else 'Incorrect'}: {message_html(verdict.message)}</p>")
+                     f"{head}{t('report.colon')}{message_html(verdict.message)}</p>")
         if verdict.rows and not verdict.passed:
             parts.append(table_html(verdict.rows))
     if result.training:
-        parts.append(f'<p class="training">Training: {html.escape(result.training)}.</p>')
+        parts.append(f'<p class="training">{html.escape(t("report.training", how=result.training))}</p>')
     png = _curve_png(result)
     if png:
-        parts.append(f'<img alt="learning curves of {html.escape(q.title)}" src="data:image/png;base64,{png}">')
+        parts.append(f'<img alt="{html.escape(t("report.curves-alt", title=q.heading))}" src="data:image/png;base64,{png}">')
     parts.append("</div>")
     return "".join(parts)
 
 
 def to_html(report: SubmissionReport, title: str | None = None) -> str:
-    body = [f"<h1>{html.escape(title or 'Dropout and Batch Normalization: feedback')}</h1>",
-            f'<p class="score">Score: {report.points} / {report.max_points} autograded points</p>',
-            f"<p>Submission: <code>{html.escape(report.submission)}</code></p>"]
+    """The feedback page, in the language of the graded notebooks."""
+    with use(report.language):
+        return _page(report, title)
+
+
+def _page(report: SubmissionReport, title: str | None) -> str:
+    lang = language()
+    title = title or t("report.title")
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f'<p class="score">{t("report.score", points=report.points, max=report.max_points)}</p>',
+            f"<p>{t('report.submission')}<code>{html.escape(report.submission)}</code></p>"]
     if report.sandbox is not None and not report.sandbox.active:
-        body.insert(1, f'<p class="unsandboxed" role="alert">Graded without a sandbox: '
-                       f'{html.escape(report.sandbox.reason)}. The code ran with the grader\'s full rights.</p>')
+        body.insert(1, f'<p class="unsandboxed" role="alert">'
+                       f'{html.escape(t("report.unsandboxed", reason=report.sandbox.reason))}</p>')
     for nb in report.notebooks:
         body.append(f"<h2>{html.escape(nb.notebook)}.ipynb</h2>")
         if nb.error:
-            body.append(f'<div class="q fail"><b>This notebook could not be graded:</b> {html.escape(nb.error)}</div>')
+            body.append(f'<div class="q fail"><b>{t("report.notebook-failed")}</b> {html.escape(nb.error)}</div>')
         body.extend(_question_html(r) for r in nb.results)
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title or "feedback")}</title>'
-            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>")
+    page_text = "".join(body)
+    return (f'<!doctype html><html lang="{html_lang(lang)}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{STYLE}{font_css(lang, page_text)}</style></head><body>{page_text}</body></html>")
 
 
 def write_html(report: SubmissionReport, path: Path, title: str | None = None) -> Path:
@@ -117,16 +130,19 @@ def _clean(value):
 
 
 def summary(report: SubmissionReport) -> str:
-    lines = []
-    for nb in report.notebooks:
-        for r in nb.results:
-            if r.manual:
-                lines.append(f"  [ read ] {r.question.title}: free response, to be read by the instructor")
-                continue
-            mark = "PASS" if r.passed else "FAIL"
-            lines.append(f"  [ {mark} ] {r.question.title}: {r.points}/{r.max_points}"
-                         + (" (training reused)" if r.training and r.training.startswith("reused") else ""))
-            if not r.passed:
-                lines.extend("           " + line for line in r.message.splitlines())
-    lines.append(f"  Score: {report.points}/{report.max_points} autograded points ({report.seconds:.0f} s)")
-    return "\n".join(lines)
+    """The terminal summary, in the language of the graded notebooks."""
+    with use(report.language):
+        lines = []
+        for nb in report.notebooks:
+            for r in nb.results:
+                if r.manual:
+                    lines.append(f"  [ {t('summary.read')} ] " + t("summary.free-response", title=r.question.heading))
+                    continue
+                mark = t("summary.pass") if r.passed else t("summary.fail")
+                lines.append(f"  [ {mark} ] {r.question.heading}: {r.points}/{r.max_points}"
+                             + (" " + t("summary.reused") if r.reused else ""))
+                if not r.passed:
+                    lines.extend("           " + line for line in r.message.splitlines())
+        lines.append("  " + t("summary.score", points=report.points, max=report.max_points,
+                              seconds=f"{report.seconds:.0f}"))
+        return "\n".join(lines)

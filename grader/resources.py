@@ -1,8 +1,9 @@
 """Where the kit's shipped files are: inside the installed package (a wheel: ``pip install .``,
 JupyterHub images, Colab) or at the repository root (a clone, ``pip install -e .``).
 
-pyproject.toml maps ``datasets/`` to ``grader/datasets/`` and ``exercises/dropout-batchnorm/`` to
-``grader/exercises/`` in the wheel; a clone keeps them where instructors edit them.
+pyproject.toml maps ``datasets/`` to ``grader/datasets/``, ``exercises/dropout-batchnorm/`` to
+``grader/exercises/`` and ``exercises/dropout-batchnorm-zh/`` to ``grader/exercises_zh/`` in the
+wheel; a clone keeps them where instructors edit them.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 REPOSITORY = PACKAGE.parent
 # name inside the package -> folder in the repository
-SHIPPED = {"datasets": "datasets", "exercises": "exercises/dropout-batchnorm"}
+SHIPPED = {"datasets": "datasets", "exercises": "exercises/dropout-batchnorm",
+           "exercises_zh": "exercises/dropout-batchnorm-zh"}
 
 
 def shipped(folder: str) -> Path:
@@ -30,6 +32,7 @@ def manifest_path() -> Path:
     return shipped("datasets") / "manifest.json"
 
 
-def exercises() -> dict:
-    """Notebook name -> path of the student notebook shipped with the kit."""
-    return {path.stem: path for path in sorted(shipped("exercises").glob("*.ipynb"))}
+def exercises(lang: str = "en") -> dict:
+    """Notebook name -> path of the student notebook shipped with the kit, in ``lang``."""
+    folder = "exercises" if lang == "en" else "exercises_zh"
+    return {path.stem: path for path in sorted(shipped(folder).glob("*.ipynb"))}

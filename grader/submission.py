@@ -14,7 +14,9 @@ from pathlib import Path
 from .grading import QuestionResult, architecture_gate, grade_notebook
 from .harness import (DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError,
                       read_submission, run_notebook)
-from .questions import ASSIGNMENT, NOTEBOOKS, questions_of
+from .questions import ASSIGNMENT, ASSIGNMENTS, NOTEBOOKS, questions_of
+from .i18n import language as current_language
+from .i18n import normalize, t, use
 from .quiet import import_tensorflow
 from .sandbox import SandboxStatus, preflight
 from .trainer import TrainingSession
@@ -28,6 +30,7 @@ class NotebookResult:
     path: str | None
     results: list  # QuestionResult
     error: str | None = None  # the whole notebook could not be graded
+    missing: bool = False  # not handed in
     seconds: float = 0.0
     run: NotebookRun | None = None
 
@@ -38,6 +41,7 @@ class SubmissionReport:
     notebooks: list = field(default_factory=list)
     seconds: float = 0.0
     sandbox: SandboxStatus | None = None  # None: not graded yet
+    language: str = "en"  # of the feedback: the notebooks' own, or the one asked for
 
     @property
     def results(self) -> list[QuestionResult]:
@@ -57,7 +61,8 @@ class SubmissionReport:
 
     def to_dict(self) -> dict:
         return {
-            "assignment": ASSIGNMENT,
+            "assignment": ASSIGNMENTS.get(self.language, ASSIGNMENT),
+            "language": self.language,
             "submission": self.submission,
             "points": self.points,
             "max_points": self.max_points,
@@ -67,7 +72,8 @@ class SubmissionReport:
             "sandbox_detail": self.sandbox.reason if self.sandbox else None,
             "grader_peak_mb": _peak_mb(),
             "notebooks": [
-                {"notebook": nb.notebook, "path": nb.path, "error": nb.error, "seconds": round(nb.seconds, 2),
+                {"notebook": nb.notebook, "path": nb.path, "error": nb.error, "missing": nb.missing,
+                 "seconds": round(nb.seconds, 2),
                  "kernel_peak_mb": nb.run.kernel_peak_mb if nb.run else None,
                  "questions": [r.to_dict() for r in nb.results]}
                 for nb in self.notebooks
@@ -110,23 +116,20 @@ def identify(path: Path) -> str:
         for name in NOTEBOOKS:
             if gid.startswith(name + "_"):
                 return name
-    raise SubmissionError(
-        f"{path.name} is not a notebook of the {ASSIGNMENT} assignment (none of its cells belongs to "
-        f"{' or '.join(NOTEBOOKS)}). Submit wine.ipynb and spotify.ipynb from the exercise."
-    )
+    raise SubmissionError(t("submission.foreign", file=path.name, assignment=ASSIGNMENT))
 
 
 def find_notebooks(target: Path) -> dict:
     """Map notebook name -> path for a folder or a single notebook file."""
     target = Path(target)
     if not target.exists():
-        raise SubmissionError(f"{target} does not exist.")
+        raise SubmissionError(t("submission.no-such-path", path=target))
     if target.is_file():
         return {identify(target): target}
-    folder = target / ASSIGNMENT if (target / ASSIGNMENT).is_dir() else target
+    folder = next((target / name for name in ASSIGNMENTS.values() if (target / name).is_dir()), target)
     found = {name: folder / f"{name}.ipynb" for name in NOTEBOOKS if (folder / f"{name}.ipynb").exists()}
     if not found:
-        raise SubmissionError(f"{target} holds no wine.ipynb or spotify.ipynb (looked in {folder}).")
+        raise SubmissionError(t("submission.no-notebooks", path=target, folder=folder))
     return found
 
 
@@ -136,36 +139,56 @@ def _failed(notebook: str, message: str) -> list[QuestionResult]:
         result = QuestionResult(q, manual=not hasattr(q, "expected"))
         if not result.manual:
             result.parts["architecture"] = (Verdict(False, message), q.points_architecture)
-            result.parts["val_loss"] = (Verdict(False, "Not graded: " + message), q.points_val_loss)
+            result.parts["val_loss"] = (Verdict(False, t("result.not-graded", reason=message)), q.points_val_loss)
         results.append(result)
     return results
 
 
 def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
           memory_limit: int | None = DEFAULT_MEMORY_LIMIT, progress=None, workdir: Path | None = None,
-          expect_all: bool = True, cache="default") -> SubmissionReport:
+          expect_all: bool = True, cache="default", lang: str | None = None) -> SubmissionReport:
     """Grade a submission folder or notebook. A notebook that cannot run fails only its questions.
 
     ``cache``: the training cache ("default": DROPOUT_KIT_TRAINING_CACHE or the user cache
-    folder; None: every model trains in its notebook)."""
+    folder; None: every model trains in its notebook). ``lang``: the language of the feedback
+    (default: the language the notebooks were released in)."""
     started = time.perf_counter()
     loading = _import_keras_in_background()
     if cache == "default":
         cache = default_cache()
     try:
-        return _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started, cache)
+        with use(lang):  # messages before the notebooks are read: the asked or ambient language
+            found = find_notebooks(Path(target))
+            language = normalize(lang) or submission_language(found) or current_language()
+        with use(language):
+            return _grade(target, found, language, notebooks, cell_timeout, memory_limit, progress, workdir,
+                          expect_all, started, cache)
     finally:
         loading.join()
 
 
-def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started,
+def submission_language(found: dict) -> str | None:
+    """The language the submitted notebooks were released in (the first that says)."""
+    from .notebook_source import notebook_language
+
+    for name in NOTEBOOKS:
+        if name in found:
+            try:
+                lang = notebook_language(read_submission(found[name]))
+            except SubmissionError:
+                continue
+            if lang:
+                return lang
+    return None
+
+
+def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started,
            cache) -> SubmissionReport:
     from .data import manifest, locate
 
     for name in manifest():  # verify (or download) the data here: the sandboxed kernel cannot
         locate(name)
-    found = find_notebooks(Path(target))
-    report = SubmissionReport(str(target), sandbox=preflight(memory_limit))  # raises GraderUnavailable
+    report = SubmissionReport(str(target), sandbox=preflight(memory_limit), language=language)  # GraderUnavailable
     names = [n for n in notebooks if n in found or expect_all and Path(target).is_dir()]
     with tempfile.TemporaryDirectory(prefix="kit-grade-") as scratch, contextlib.ExitStack() as cleanup:
         training = None
@@ -177,14 +200,14 @@ def _grade(target, notebooks, cell_timeout, memory_limit, progress, workdir, exp
         for name in names:
             t0 = time.perf_counter()
             if name not in found:
-                report.notebooks.append(NotebookResult(name, None, _failed(name, f"{name}.ipynb is missing from the submission."),
-                                                       error=f"{name}.ipynb is missing from the submission."))
+                missing = t("submission.missing", notebook=name)
+                report.notebooks.append(NotebookResult(name, None, _failed(name, missing), error=missing,
+                                                       missing=True))
                 continue
             folder = Path(workdir or scratch) / name
             try:
                 if identify(found[name]) != name:
-                    raise SubmissionError(f"{found[name].name} holds the other notebook of the assignment: "
-                                          f"submit {name}.ipynb under its own name.")
+                    raise SubmissionError(t("submission.other-notebook", file=found[name].name, notebook=name))
                 run = run_notebook(found[name], name, folder, cell_timeout=cell_timeout,
                                    memory_limit=memory_limit, progress=progress,
                                    architecture_gate=architecture_gate, training=training)

@@ -118,15 +118,33 @@ def test_every_rendering_shows_the_same_aligned_table(name, question_id, code, p
         return
     import re
 
-    from grader.verdict import ROW_MARKS
+    from grader.verdict import ROW_MARKS, row_word
 
     statuses = [row.status for row in verdict.rows]
     table = verdict.text().splitlines()[-len(verdict.rows):]
     for row, line in zip(verdict.rows, table):
-        sign, word, _ = ROW_MARKS[row.status]
+        sign, word = ROW_MARKS[row.status][0], row_word(row.status)
         assert line.startswith(f"  {sign}  ") and row.expected in line and row.found in line, line
         assert row.status == "same" or word in line
     for html in (verdict._repr_html_(), _question_html(QuestionResult(question, parts={"architecture": (verdict, 3)}))):
         assert re.findall(r'<tr class="(\w+)">', html) == statuses
         marks = re.findall(r"<td[^>]*>(✓ ok|✗ [^<]*)</td></tr>", html)
-        assert [m.split(":")[0] for m in marks] == ["✓ ok" if s == "same" else "✗ " + ROW_MARKS[s][1] for s in statuses]
+        assert [m.split(":")[0] for m in marks] == [("✓ " if s == "same" else "✗ ") + row_word(s) for s in statuses]
+
+
+@pytest.mark.parametrize("name,question_id,code,passes,fragment", CORPUS, ids=[c[0] for c in CORPUS])
+def test_the_corpus_gets_the_same_verdict_in_chinese(name, question_id, code, passes, fragment):
+    """Same verdict, same mistake, same table; the words in Chinese."""
+    from grader.i18n import use
+
+    question = BY_ID[question_id]
+    model = build(question, code)
+    english = check_architecture(question, model)
+    with use("zh_CN"):
+        chinese = check_architecture(question, model)
+        text = chinese.text()
+    assert (chinese.passed, chinese.mistake, chinese.not_attempted) == (english.passed, english.mistake,
+                                                                        english.not_attempted)
+    assert [(r.status, r.expected, r.found) for r in chinese.rows] == [(r.status, r.expected, r.found) for r in english.rows]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese.message), chinese.message
+    assert text.startswith("正确" if passes else "不正确")

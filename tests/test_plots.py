@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from grader.calibrate import REFERENCE_PATH  # noqa: E402
 from grader.plots import learning_curves  # noqa: E402
-from grader.questions import COMPARISONS, SEED  # noqa: E402
+from grader.questions import COMPARISONS, SEED, comparison_label  # noqa: E402
 
 
 def _reference_run(question_id, variant):
@@ -27,7 +27,8 @@ def test_the_comparison_runs_are_drawn_and_labelled(question_id):
     learning_curves({"loss": student["loss"], "val_loss": student["val_loss"]}, "t", question_id=question_id, ax=ax)
     _, labels = ax.get_legend_handles_labels()
     lines = {line.get_label(): line for line in ax.get_lines()}
-    for variant, label in COMPARISONS[question_id]:
+    for variant in COMPARISONS[question_id]:
+        label = comparison_label(question_id, variant)
         run = _reference_run(question_id, variant)
         drawn = next(name for name in labels if label in name)
         expected = [v if math.isfinite(v) else math.nan for v in run["val_loss"]]
