@@ -8,9 +8,11 @@ kit's Chinese catalog, renamed as the licence asks of a modified font. ``tools/s
 rebuilds it from the catalog; a test fails when a translation uses a character it lacks.
 
 * Plots: the font is registered with matplotlib as a fallback after DejaVu Sans.
-* Pages: system CJK fonts come first in the stack (a student's free-text answer may use any
-  character); the kit's font, cut down to the characters of the page and embedded in it, is the
-  last resort, so that the kit's own words always render, offline.
+* Pages: the kit's font, cut down to the CJK characters of the page and embedded in it (with a
+  ``unicode-range`` of exactly those characters), comes first in the stack, so that the kit's
+  own words render the same everywhere, offline (Chromium, looked at on a machine without CJK
+  fonts, drew some lines as empty boxes when it came after the system fonts); Latin text and any
+  other character (a student's free-text answer may use any) fall through to the system's fonts.
 """
 from __future__ import annotations
 
@@ -38,17 +40,22 @@ def _register() -> bool:
     return True
 
 
-def use_cjk_fallback() -> None:
-    """Let matplotlib draw Chinese labels: DejaVu Sans first, the kit's CJK font for what it lacks."""
+def use_cjk_fallback(ax=None) -> None:
+    """Let matplotlib draw Chinese labels: DejaVu Sans first, the kit's CJK font for what it lacks.
+
+    Text objects take their font when created: an ``ax`` made before this call gets its title
+    and axis labels switched too."""
     from .i18n import language
 
     if not language().startswith("zh") or not _register():
         return
     import matplotlib
 
-    families = list(matplotlib.rcParams["font.family"])
-    if FAMILY not in families:
-        matplotlib.rcParams["font.family"] = ["DejaVu Sans", FAMILY]
+    families = ["DejaVu Sans", FAMILY]
+    matplotlib.rcParams["font.family"] = families
+    if ax is not None:
+        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            text.set_fontfamily(families)
 
 
 def font_css(lang: str, text: str) -> str:
@@ -62,8 +69,9 @@ def font_css(lang: str, text: str) -> str:
     data = _subset(characters)
     if not data:
         return ""
+    ranges = ",".join(f"U+{ord(ch):X}" for ch in characters)
     return (f"@font-face{{font-family:'{FAMILY}';src:url(data:font/otf;base64,"
-            f"{base64.b64encode(data).decode()}) format('opentype');}}")
+            f"{base64.b64encode(data).decode()}) format('opentype');unicode-range:{ranges};}}")
 
 
 @lru_cache(maxsize=64)

@@ -270,7 +270,7 @@ def _record_dict(record: StudentRecord) -> dict:
 # ---------------------------------------------------------------------------- writing
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","DropoutKit Sans SC",sans-serif;max-width:1000px;margin:2em auto;color:#1f2328;padding:0 1em}
+body{font-family:"DropoutKit Sans SC",system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:1000px;margin:2em auto;color:#1f2328;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.8em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.25em .6em;text-align:left;vertical-align:top}
 .bar{display:inline-block;height:.9em;background:#2f6f9f;vertical-align:middle}.bar.empty{background:#d0d7de}

@@ -23,6 +23,7 @@ def learning_curves(history, title: str, question_id: str | None = None, ax=None
     curves = getattr(history, "history", history) or {}
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5))
+    use_cjk_fallback(ax)
     if question_id is not None:
         _reference_band(ax, question_id)
     loss, val_loss = _finite(curves.get("loss", [])), _finite(curves.get("val_loss", []))

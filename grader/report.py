@@ -17,13 +17,13 @@ from .i18n import language, t, use
 from .verdict import message_html, table_html
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","DropoutKit Sans SC",sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
+body{font-family:"DropoutKit Sans SC",system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
 .q{border:1px solid #d0d7de;border-radius:8px;padding:.8em 1em;margin:1em 0}
 .pass{border-left:6px solid #1a7f37}.fail{border-left:6px solid #cf222e}.manual{border-left:6px solid #9a6700}
 .badge{font-weight:600;padding:.1em .5em;border-radius:1em;font-size:.9em}
 .pass .badge{background:#dafbe1;color:#1a7f37}.fail .badge{background:#ffebe9;color:#cf222e}.manual .badge{background:#fff8c5;color:#9a6700}
-pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
+pre{font-family:ui-monospace,"DejaVu Sans Mono",monospace,"DropoutKit Sans SC","Noto Sans CJK SC";white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:monospace;font-size:.9em}
 tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
 .training{color:#57606a;font-size:.9em}
@@ -41,6 +41,9 @@ def _curve_png(result) -> str | None:
 
     from .plots import learning_curves
 
+    from .fonts import use_cjk_fallback
+
+    use_cjk_fallback()
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
     learning_curves(result.history, t("plot.your-curves", title=result.question.heading),
                     question_id=result.question.id, ax=ax)
@@ -66,7 +69,7 @@ def _question_html(result) -> str:
     for name, (verdict, points) in result.parts.items():
         label = t("report.part.architecture" if name == "architecture" else "report.part.val-loss")
         head = t("verdict.head.correct" if verdict.passed else "verdict.head.incorrect")
-        parts.append(f"<p><b>{label}</b> ({points if verdict.passed else 0}/{points}): "
+        parts.append(f"<p><b>{label}</b> ({points if verdict.passed else 0}/{points}){t('report.colon')}"
                      f"{head}{t('report.colon')}{message_html(verdict.message)}</p>")
         if verdict.rows and not verdict.passed:
             parts.append(table_html(verdict.rows))
