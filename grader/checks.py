@@ -35,12 +35,17 @@ def check_architecture(question: CodingQuestion, model) -> Verdict:
     mistakes = [] if starter else name_mistakes(question.expected, written, found)
     message = differences[0].message
     if len(found) != len(question.expected.layers) and differences[0].position != 0:
-        message += " " + t("check.layer-count", found=len(found), expected=len(question.expected.layers))
+        message = t("check.append", text=message,
+                    more=t("check.layer-count", found=len(found), expected=len(question.expected.layers)))
     if len(differences) > 1:
-        message += " " + t("check.more-differences" if len(differences) > 2 else "check.one-more-difference",
-                           count=len(differences) - 1)
+        message = t("check.append", text=message, more=t(
+            "check.more-differences" if len(differences) > 2 else "check.one-more-difference",
+            count=len(differences) - 1))
     if mistakes:
-        message = " ".join(m.sentence for m in mistakes) + "\n" + t("check.detail", detail=message)
+        named = mistakes[0].sentence
+        for mistake in mistakes[1:]:
+            named = t("check.append", text=named, more=mistake.sentence)
+        message = named + "\n" + t("check.detail", detail=message)
     mistake = "starter-model" if starter else (mistakes[0].id if mistakes else first_difference(rows, found))
     return Verdict(False, message, rows, not_attempted=starter, mistake=mistake)
 

@@ -295,15 +295,16 @@ def run_notebook(
                         position += 1  # the rest of the question whose cell killed the kernel
                         continue
                     if kit.get("grade_id") in skipped:
-                        say(f"{notebook}: skipping {gid} (the architecture is not right yet)")
+                        say(f"{notebook}: " + t("progress.skipping", cell=gid))
                         position += 1
                         continue
                     if kit.get("grade_id", "").endswith("_seed"):
                         _run_hidden(client, _reset_source(), index)
                     watcher = None
                     if kit.get("grade_id", "").endswith("_train"):
-                        say(f"{notebook}: training {qid} ({_expected_seconds(qid)})")
-                        watcher = _EpochWatcher(workdir / ".kit-progress", f"{notebook}: training {qid}", say)
+                        say(f"{notebook}: " + t("progress.training", question=qid, expected=_expected_seconds(qid)))
+                        watcher = _EpochWatcher(workdir / ".kit-progress",
+                                                f"{notebook}: " + t("progress.training-label", question=qid), say)
                         _run_hidden(client, _progress_source(watcher.path), index)
                         watcher.start()
                     t0 = time.perf_counter()
@@ -332,7 +333,8 @@ def run_notebook(
                         kind = "timeout" if timed_out else "error"
                         label = kit.get("grade_id") or f"after {gid}"
                         run.problems.append(CellProblem(label, index + 1, kind, *problem))
-                    say(f"{notebook}: cell {index + 1}/{len(nb.cells)} {gid or 'extra cell'} "
+                    say(f"{notebook}: " + t("progress.cell", index=index + 1, count=len(nb.cells),
+                                            cell=gid or t("progress.extra-cell")) + " "
                         f"{time.perf_counter() - t0:.1f} s" + (f" ({problem[0]})" if problem else ""))
                     position += 1
                     if qid and kit.get("grade_id") == f"{qid}_train":
@@ -353,7 +355,7 @@ def run_notebook(
             kit = cell.metadata["kit"]
             gid = kit.get("grade_id") or f"after {kit.get('after', '')}"
             run.problems.append(CellProblem(gid, index + 1, "dead kernel", "DeadKernelError", str(error)[:200]))
-            say(f"{notebook}: the kernel died in cell {index + 1}; restarting for the remaining questions")
+            say(f"{notebook}: " + t("progress.kernel-died", index=index + 1))
             dead_question = next((q for q in coding if gid.startswith(q + "_")), None)
             position = current + 1
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start or talk
@@ -396,7 +398,7 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
             except TrainerFailed as error:
                 run.training[qid] = t("training.in-notebook", why=error)
                 return None
-            watcher = _EpochWatcher(trainer.workdir / "progress", f"training {qid} in the kit's trainer", say)
+            watcher = _EpochWatcher(trainer.workdir / "progress", t("progress.trainer", question=qid), say)
             watcher.start()
             try:
                 result = trainer.train(pre, protocol, progress=trainer.workdir / "progress")
@@ -450,6 +452,7 @@ class _EpochWatcher:
         import threading
 
         self.path, self.label, self.say = path, label, say
+        self.template = t("progress.epoch")  # formatted in the watcher's thread, which has no language
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.path.unlink(missing_ok=True)
@@ -471,7 +474,7 @@ class _EpochWatcher:
             quarter = 4 * epoch // max(total, 1)
             if 0 < quarter < 4 and quarter > reported:
                 reported = quarter
-                self.say(f"{self.label}: epoch {epoch}/{total}")
+                self.say(self.template.format(label=self.label, epoch=epoch, total=total))
 
 
 def _kernel_peak_mb(client, index: int) -> float | None:
@@ -513,9 +516,9 @@ def _expected_seconds(question_id: str | None) -> str:
 
         times = [r["fit_seconds"] for v in load()["variants"] if v["question"] == question_id and v["correct"]
                  for r in v["runs"]]
-        return f"about {sorted(times)[len(times) // 2]:.0f} s on the reference machine"
+        return t("progress.expected", seconds=f"{sorted(times)[len(times) // 2]:.0f}")
     except Exception:  # noqa: BLE001 - progress text only
-        return "this takes a while"
+        return t("progress.a-while")
 
 
 def print_progress(message: str) -> None:

@@ -101,6 +101,8 @@ def _page(report: SubmissionReport, title: str | None) -> str:
         body.append(f"<h2>{html.escape(nb.notebook)}.ipynb</h2>")
         if nb.error:
             body.append(f'<div class="q fail"><b>{t("report.notebook-failed")}</b> {html.escape(nb.error)}</div>')
+        if nb.missing:  # one line says it: no box per question repeating it
+            continue
         body.extend(_question_html(r) for r in nb.results)
     page_text = "".join(body)
     return (f'<!doctype html><html lang="{html_lang(lang)}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
