@@ -11,11 +11,12 @@ import pytest
 
 from grader.cli import nbgrader_env
 from grader.questions import CODING
-from gradebook import scores
+from gradebook import scores, scores_of
 from submissions import set_answer
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "dropout-batchnorm"
+ASSIGNMENT_ZH = "dropout-batchnorm-zh"
 FULL = sum(q.points_architecture + q.points_val_loss for q in CODING)
 
 
@@ -36,7 +37,8 @@ def submit(course, student, notebooks: dict):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, root, exercises):
-    """Four students, autograded, with feedback and a CSV export (about 6 minutes)."""
+    """Four students, autograded, with feedback and a CSV export, and a fifth who took the Chinese
+    release (about 8 minutes)."""
     course = tmp_path_factory.mktemp("course")
     for folder in ("solutions", "exercises"):
         shutil.copytree(root / folder, course / folder)
@@ -63,6 +65,13 @@ def course(tmp_path_factory, root, exercises):
     course_log = nbgrader(course, "autograde", ASSIGNMENT, "--create", check=False)
     (course / "autograde.log").write_text(course_log.stdout + course_log.stderr)
     nbgrader(course, "generate_feedback", ASSIGNMENT)
+    # li takes the Chinese release of the same lesson (a mixed class): her spotify solutions.
+    nbgrader(course, "generate_assignment", ASSIGNMENT_ZH, "--force")
+    folder = course / "submitted" / "li" / ASSIGNMENT_ZH
+    folder.mkdir(parents=True)
+    shutil.copy(root / "solutions" / ASSIGNMENT_ZH / "spotify.ipynb", folder / "spotify.ipynb")
+    nbgrader(course, "autograde", ASSIGNMENT_ZH, "--create")
+    nbgrader(course, "generate_feedback", ASSIGNMENT_ZH)
     nbgrader(course, "export")
     return course
 
@@ -154,6 +163,27 @@ def test_class_overview_from_the_gradebook(course):
     assert [(group["mistake"], group["students"]) for group in q1["mistakes"]] == [("dropout-rate", ["carol"])]
     assert 0 < data["questions"]["spotify_q1"]["val_losses"]["alice"] <= q1["band"]["threshold"]
     answers = {a["student"] for a in data["questions"]["spotify_q4"]["answers"]}
-    assert answers == {"alice", "carol"} and data["questions"]["spotify_q4"]["unanswered"] == ["bob"]
+    assert answers == {"alice", "carol", "li"} and data["questions"]["spotify_q4"]["unanswered"] == ["bob"]
     page = (course / "kit-overview.html").read_text()
     assert "erin" in page and "nbgrader could not autograde it" in page
+
+
+def test_a_chinese_submission_is_autograded_in_chinese(course):
+    """nbgrader autogrades the Chinese release like the English one; its checks speak Chinese."""
+    import json
+
+    li = {k[2]: v[0] for k, v in scores_of(course, ASSIGNMENT_ZH).items() if k[0] == "li"}
+    assert li and all(li[f"{q.id}_{part}"] == getattr(q, f"points_{part}")
+                      for q in CODING if q.notebook == "spotify" for part in ("architecture", "val_loss"))
+    graded = nbformat.read(course / "autograded" / "li" / ASSIGNMENT_ZH / "spotify.ipynb", as_version=4)
+    architecture = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spotify_q1_architecture")
+    assert "正确：模型有预期的 5 层，顺序正确。" in "".join(o.get("text", "") for o in architecture.outputs)
+    feedback = (course / "feedback" / "li" / ASSIGNMENT_ZH / "spotify.html").read_text()
+    assert "正确：" in feedback and "assert_val_loss" not in feedback
+    result = subprocess.run([sys.executable, "-m", "grader", "overview", str(course), "--from", "gradebook",
+                             "--lang", "zh_CN"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((course / "kit-overview.json").read_text())
+    assert data["language"] == "zh_CN" and data["languages"] == {"en": 4, "zh_CN": 1}
+    assert data["scores"]["li"] == 10 and data["questions"]["spotify_q1"]["title"] == "spotify Q1 暂退层"
+    assert "班级概览" in (course / "kit-overview.html").read_text()

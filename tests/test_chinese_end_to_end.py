@@ -1,0 +1,78 @@
+"""The lesson in Chinese, end to end: the Chinese release graded by `pytest grader` and the
+command, each answering in Chinese with the same verdicts and points as in English; `--lang`
+overrides the notebook's language. (nbgrader: tests/test_nbgrader.py grades a Chinese student.)"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from answer_corpus import CORPUS
+from grader.i18n import use
+from grader.questions import CODING, QUESTIONS
+from submissions import set_answer, solution_notebook, write
+
+pytestmark = pytest.mark.slow
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def run(args, cwd, timeout=1500):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def questions(report: dict) -> dict:
+    return {q["id"]: q for nb in report["notebooks"] for q in nb["questions"]}
+
+
+def test_pytest_grader_on_the_chinese_solutions_answers_in_chinese(root, tmp_path):
+    result = run(["-m", "pytest", "grader", "--submission", str(root / "solutions" / "dropout-batchnorm-zh"),
+                  "--json", str(tmp_path / "report.json"), "--report", str(tmp_path / "feedback.html"),
+                  "-p", "no:cacheprovider", "-rs"], cwd=root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"{len(CODING)} passed, {len(QUESTIONS) - len(CODING)} skipped" in result.stdout
+    assert "简答题，由教师阅读评分" in result.stdout and "含学习曲线的反馈报告" in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["language"] == "zh_CN" and report["assignment"] == "dropout-batchnorm-zh"
+    assert report["points"] == report["max_points"] == 15
+    for entry in questions(report).values():
+        assert CJK.search(entry["message"]), entry["message"]
+    page = (tmp_path / "feedback.html").read_text()
+    assert '<html lang="zh-Hans">' in page and "得分：15 / 15" in page and "@font-face" in page
+    assert page.count("data:image/png;base64,") == len(CODING)
+
+
+def _wrong_submission(tmp_path, lang: str):
+    """spotify with Dropout after the first hidden layer only, in the release of ``lang``."""
+    code = next(c[2] for c in CORPUS if c[0] == "spotify only first dropout")
+    with use(lang):
+        nb = set_answer(solution_notebook("spotify"), "spotify_q1_model", code)
+    return write(nb, tmp_path / lang, "spotify")
+
+
+def test_the_same_answer_gets_the_same_grade_in_both_languages(root, tmp_path):
+    reports = {}
+    for lang in ("en", "zh_CN"):
+        path = _wrong_submission(tmp_path, lang)
+        result = run(["-m", "grader", str(path), "--json", str(tmp_path / f"{lang}.json"), "--quiet"], cwd=root)
+        assert result.returncode == 1, result.stdout + result.stderr
+        reports[lang] = questions(json.loads((tmp_path / f"{lang}.json").read_text()))
+    en, zh = reports["en"], reports["zh_CN"]
+    for question_id in en:
+        assert (en[question_id]["points"], en[question_id]["passed"]) == (zh[question_id]["points"], zh[question_id]["passed"])
+        assert en[question_id]["val_loss"] == zh[question_id]["val_loss"]
+    assert en["spotify_q1"]["parts"]["architecture"]["mistake"] == "dropout-missing-in-some-blocks"
+    assert zh["spotify_q1"]["parts"]["architecture"]["mistake"] == "dropout-missing-in-some-blocks"
+    assert "but not after Dense(64)" in en["spotify_q1"]["message"]
+    assert "但在 Dense(64) 之后没有放" in zh["spotify_q1"]["message"]
+
+
+def test_lang_overrides_the_notebooks_language(root, tmp_path):
+    path = _wrong_submission(tmp_path, "zh_CN")
+    result = run(["-m", "grader", str(path), "--lang", "en", "--json", str(tmp_path / "r.json"), "--quiet"], cwd=root)
+    assert result.returncode == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["language"] == "en" and "but not after Dense(64)" in questions(report)["spotify_q1"]["message"]
+    assert "Score: 5/10" in result.stdout and not CJK.search(result.stdout)
