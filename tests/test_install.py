@@ -49,6 +49,9 @@ def run(args, installed, cwd=None, extra=None, timeout=900):
 def test_the_wheel_carries_everything_the_kit_reads(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("grader/datasets/manifest.json", "grader/exercises/wine.ipynb", "grader/exercises/spotify.ipynb",
+                   "grader/exercises_zh/wine.ipynb", "grader/exercises_zh/spotify.ipynb",
+                   "grader/locale/en/LC_MESSAGES/kit.po", "grader/locale/zh_CN/LC_MESSAGES/kit.po",
+                   "grader/fonts/DropoutKitSansSC.otf", "grader/fonts/OFL.txt",
                    "grader/reference.json", "grader/notebook_source.py", "grader/test_notebooks.py"):
         assert needed in names, needed
     assert not any(name.startswith(("solutions/", "tests/")) for name in names)
@@ -103,3 +106,13 @@ def test_hostile_probes_from_the_kit_under_tmp(installed, tmp_path):
                        for q in nb["questions"] if q["id"] == "spotify_q1")
         assert "probes: DENIED" in message and "READ '{" not in message and not planted.connections, message
         assert leaks(planted, [result.stdout, result.stderr], [tmp_path / "r.json"]) == {}
+
+
+def test_the_chinese_notebooks_come_with_the_wheel_and_speak_chinese(installed):
+    result = run(["-m", "grader", "exercises", "zh", "--lang", "zh_CN"], installed)
+    assert result.returncode == 0, result.stderr
+    notebook = json.loads((installed["work"] / "zh" / "spotify.ipynb").read_text())
+    assert notebook["metadata"]["dropout_kit"]["language"] == "zh_CN"
+    words = run(["-c", "from grader.i18n import t; from grader.fonts import font_css; "
+                       "print(t('row.missing', 'zh_CN'), bool(font_css('zh_CN', '暂退层')))"], installed)
+    assert words.stdout.split() == ["缺少", "True"], words.stdout + words.stderr
