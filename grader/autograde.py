@@ -1,11 +1,15 @@
 """nbgrader's test cells call these: an AssertionError carrying the student's message fails
 the cell, a clean return passes it. Nothing here writes to stderr (nbgrader zeroes such cells).
 
-Each message ends with the verdict's tag (``[kit: mistake=... val_loss=...]``): code words that
-are the same in every language, from which ``python -m grader overview`` reads the class's
-mistakes and val_loss figures out of the autograded notebooks.
+Under ``nbgrader autograde`` (this kit's configuration sets ``DROPOUT_KIT_AUTOGRADE`` in its
+kernels) each message ends with the verdict's tag (``[kit: mistake=... val_loss=...]``): code
+words that are the same in every language, from which ``python -m grader overview`` reads the
+class's mistakes and val_loss figures out of the autograded notebooks. Students never see it:
+not in their own runs, and the feedback step (nbgrader_feedback.py) removes it.
 """
 from __future__ import annotations
+
+import os
 
 from .checks import check_architecture, check_val_loss
 from .i18n import t
@@ -13,10 +17,16 @@ from .questions import BY_ID
 from .training import evaluate
 
 
+def _said(verdict) -> str:
+    if os.environ.get("DROPOUT_KIT_AUTOGRADE"):
+        return verdict.text() + "\n" + verdict.tag()
+    return verdict.text()
+
+
 def assert_architecture(question_id: str, model) -> None:
     verdict = check_architecture(BY_ID[question_id], model)
-    assert verdict.passed, verdict.text() + "\n" + verdict.tag()
-    print(verdict.text() + "\n" + verdict.tag())
+    assert verdict.passed, _said(verdict)
+    print(_said(verdict))
 
 
 def assert_val_loss(question_id: str, model, history=None) -> None:
@@ -25,5 +35,5 @@ def assert_val_loss(question_id: str, model, history=None) -> None:
     assert architecture.passed, t("autograde.architecture-first")
     curves = getattr(history, "history", history) or {}
     verdict = check_val_loss(question, evaluate(model, question.protocol), curves)
-    assert verdict.passed, verdict.text() + "\n" + verdict.tag()
-    print(verdict.text() + "\n" + verdict.tag())
+    assert verdict.passed, _said(verdict)
+    print(_said(verdict))

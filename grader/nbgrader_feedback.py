@@ -2,11 +2,15 @@
 
 nbgrader's generate_feedback renders the autograded notebook as it is, hidden tests included
 (autograde puts them back). This preprocessor, listed in nbgrader_config.py, replaces a hidden
-test cell's source with a note and cuts its error outputs down to the message.
+test cell's source with a note and cuts its error outputs down to the message, and removes the
+verdict tags that the test cells print for the class overview (autograde.py).
 """
+import re
+
 from nbconvert.preprocessors import Preprocessor
 
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
+TAG_LINE = re.compile(r"\n?\[kit: mistake=.* val_loss=\S+ not_attempted=[01]\]")
 
 
 class HideHiddenTests(Preprocessor):
@@ -14,9 +18,25 @@ class HideHiddenTests(Preprocessor):
         super().__init__(**kwargs)
         self.enabled = True  # nbconvert registers extra preprocessors switched off
 
+    def preprocess(self, nb, resources):
+        """In the notebook's language: the note that replaces a hidden test's code is read too."""
+        from grader.i18n import use
+        from grader.notebook_source import notebook_language
+
+        with use(notebook_language(nb)):
+            return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if "text" in output:
+                output["text"] = TAG_LINE.sub("", output["text"])
+            if "evalue" in output:
+                output["evalue"] = TAG_LINE.sub("", output["evalue"])
+                output["traceback"] = [TAG_LINE.sub("", line) for line in output.get("traceback", [])]
         if cell.cell_type == "code" and HIDDEN_MARK in cell.source:
-            cell.source = "# Hidden test: the validation-loss check (its code is not shown)."
+            from grader.i18n import t
+
+            cell.source = "# " + t("feedback.hidden-test")
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]

@@ -200,10 +200,11 @@ def verified_data_files() -> tuple:
 # ---------------------------------------------------------------------------------------------
 
 def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposure: Exposure | None = None,
-                         hide_reference: bool = True, blocking: bool = False):
+                         hide_reference: bool = True, blocking: bool = False, extra_env: dict | None = None):
     """A jupyter_client kernel manager whose kernels start in the sandbox (when one can run),
     under a memory limit, with the allow-listed environment, talking over Unix sockets.
-    ``blocking``: the synchronous manager (for a kernel driven directly, not through nbclient)."""
+    ``blocking``: the synchronous manager (for a kernel driven directly, not through nbclient);
+    ``extra_env``: variables the kit sets for these kernels."""
     from jupyter_client.manager import AsyncKernelManager, KernelManager
 
     class SandboxedKernelManager(KernelManager if blocking else AsyncKernelManager):
@@ -223,7 +224,8 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
             seen = exposure or Exposure(data_files=verified_data_files() if sandboxed else (),
                                         hide_reference=hide_reference)
             kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner is not for anyone
-            kw["env"] = kernel_environment(kw.get("env") or dict(os.environ), workdir, seen, sandboxed)
+            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, seen, sandboxed),
+                             **(extra_env or {}))
             prefix = memory_prefix(memory_limit)
             if sandboxed:
                 prefix += bwrap_arguments(workdir, self.ipc_dir, seen)
@@ -237,12 +239,16 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
     return SandboxedKernelManager
 
 
+AUTOGRADE_ENV = "DROPOUT_KIT_AUTOGRADE"  # set in nbgrader's kernels: the test cells tag their verdicts
+
+
 def __getattr__(name: str):
     """``grader.sandbox.NbgraderKernelManager``, named in nbgrader_config.py: nbgrader's test cells
     run in the student's kernel and read the reference file, so it stays visible there."""
     if name == "NbgraderKernelManager":
         global NbgraderKernelManager
-        NbgraderKernelManager = kernel_manager_class(DEFAULT_MEMORY_LIMIT, hide_reference=False)
+        NbgraderKernelManager = kernel_manager_class(DEFAULT_MEMORY_LIMIT, hide_reference=False,
+                                                     extra_env={AUTOGRADE_ENV: "1"})
         return NbgraderKernelManager
     raise AttributeError(name)
 

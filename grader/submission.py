@@ -60,6 +60,11 @@ class SubmissionReport:
         return all(r.passed for r in self.results if not r.manual)
 
     def to_dict(self) -> dict:
+        """The report as data, its messages in the report's language."""
+        with use(self.language):
+            return self._as_dict()
+
+    def _as_dict(self) -> dict:
         return {
             "assignment": ASSIGNMENTS.get(self.language, ASSIGNMENT),
             "language": self.language,

@@ -48,7 +48,7 @@ class Verdict:
             "verdict.head.not-attempted" if self.not_attempted else "verdict.head.incorrect")
         parts = [
             f'<div style="border-left:4px solid {colour};padding:4px 10px">'
-            f'<b style="color:{colour}">{head}</b>: {message_html(self.message)}'
+            f'<b style="color:{colour}">{head}</b>{t("report.colon")}{message_html(self.message)}'
         ]
         if self.rows and not self.passed:
             parts.append(table_html(self.rows))
