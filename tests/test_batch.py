@@ -10,18 +10,22 @@ import time
 import nbformat
 import pytest
 
-from gradebook import scores
+from gradebook import scores, scores_of
+from grader.i18n import use
 from grader.batch import RESULTS_FOLDER, run_batch
 from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "dropout-batchnorm"
+ASSIGNMENT_ZH = "dropout-batchnorm-zh"
+STUDENTS = {"alice", "bob", "carol", "dave", "erin", "frank", "li"}
 
 
 def make_class(course, exercises):
-    """Six students: right, untouched, wrong, broken files, a dying kernel, another course's notebook."""
-    def hand_in(student, files):
-        folder = course / "submitted" / student / ASSIGNMENT
+    """Seven students: right, untouched, wrong, broken files, a dying kernel, another course's
+    notebook, and one who took the Chinese release (a mixed class)."""
+    def hand_in(student, files, assignment=ASSIGNMENT):
+        folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         for name, content in files.items():
             if isinstance(content, str):
@@ -45,6 +49,8 @@ def make_class(course, exercises):
     hand_in("erin", {"spotify": erin})
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
     hand_in("frank", {"spotify": other})
+    with use("zh_CN"):
+        hand_in("li", {"spotify": solution_notebook("spotify")}, ASSIGNMENT_ZH)
     return course
 
 
@@ -97,9 +103,9 @@ def gradebook(course) -> list:
 
 def test_parallel_results_are_identical_to_one_by_one(classes):
     sequential, parallel, one, two = classes
-    assert one["graded"] == two["graded"] == 6
+    assert one["graded"] == two["graded"] == 7
     a, b = results(sequential), results(parallel)
-    assert set(a) == set(b) == {"alice", "bob", "carol", "dave", "erin", "frank"}
+    assert set(a) == set(b) == STUDENTS
     for student in a:
         assert comparable(a[student]) == comparable(b[student]), student
     assert a["alice"]["points"] == 10 and a["bob"]["points"] == 0
@@ -109,6 +115,7 @@ def test_parallel_results_are_identical_to_one_by_one(classes):
     assert "not valid JSON" in messages["dave"]
     assert "kernel died" in messages["erin"] and "still the starter model" in messages["erin"]
     assert "not a notebook of the dropout-batchnorm assignment" in messages["frank"]
+    assert a["li"]["points"] == 10 and a["li"]["language"] == "zh_CN" and "正确" in messages["li"]
 
 
 def test_gradebook_after_parallel_run_matches_sequential(classes):
@@ -116,20 +123,23 @@ def test_gradebook_after_parallel_run_matches_sequential(classes):
     rows = gradebook(sequential)
     assert rows == gradebook(parallel)
     assert ("alice", "spotify_q3_val_loss", 2.0) in rows and ("bob", "wine_q1_architecture", 0.0) in rows
-    assert (parallel / "kit-grades.csv").read_text().count("\n") == 7
+    assert (parallel / "kit-grades.csv").read_text().count("\n") == 8
     assert (parallel / "feedback" / "alice" / ASSIGNMENT / "kit-feedback.html").exists()
+    li = (parallel / "feedback" / "li" / ASSIGNMENT_ZH / "kit-feedback.html").read_text()
+    assert '<html lang="zh-Hans">' in li and "li 的反馈" in li
+    assert scores_of(parallel, ASSIGNMENT_ZH)[("li", "spotify", "spotify_q3_val_loss")][0] == 2.0
 
 
 def test_running_again_resumes_and_skips_graded_students(classes):
     _, parallel, _, _ = classes
     again = run_batch(parallel, workers=1, threads=1, progress=False)
-    assert again["skipped"] == 6 and again["graded"] == 0
+    assert again["skipped"] == 7 and again["graded"] == 0
 
 
 def test_a_worker_killed_mid_run_still_records_everyone_once(classes):
     _, parallel, _, two = classes
     assert two["killed"], "the test did not manage to kill a worker"
-    assert two["graded"] == 6
+    assert two["graded"] == 7
     assert results(parallel)["alice"]["points"] == 10
     rows = gradebook(parallel)
     assert len(rows) == len({(s, c) for s, c, _ in rows})  # every grade recorded once
@@ -142,15 +152,16 @@ def test_batch_writes_the_class_overview(classes):
 
     _, parallel, _, _ = classes
     data = json.loads((parallel / JSON_NAME).read_text())
-    assert data["students"] == 6 and data["scores"]["alice"] == 10
+    assert data["students"] == 7 and data["scores"]["alice"] == 10 and data["scores"]["li"] == 10
+    assert data["languages"] == {"en": 6, "zh_CN": 1}
     assert data["ungradeable"] == ["dave", "frank"]
     assert "not valid JSON" in " ".join(data["problems"]["dave"])
     assert data["not_attempted"] == ["bob"]
     q1 = data["questions"]["spotify_q1"]
-    assert q1["passed"] == 1 and q1["students"] == 4  # alice, bob, carol, erin handed spotify in
+    assert q1["passed"] == 2 and q1["students"] == 5  # alice, bob, carol, erin, li handed spotify in
     groups = {group["mistake"]: group["students"] for group in q1["mistakes"]}
     assert groups["dropout-rate"] == ["carol"]
     assert "alice" in data["questions"]["spotify_q1"]["val_losses"]
     page = (parallel / HTML_NAME).read_text()
-    assert "1 of 4 (25%)" in page and "bob" in page and "dave" in page
-    assert (parallel / CSV_NAME).read_text().count("\n") == 7
+    assert "2 of 5 (40%)" in page and "bob" in page and "dave" in page
+    assert (parallel / CSV_NAME).read_text().count("\n") == 8
