@@ -33,13 +33,15 @@ def build_notebooks(args) -> int:
     import subprocess
     import tempfile
 
+    from .internals.notebook_source import write_solutions as write_internals
+    from .internals.questions import ASSIGNMENTS as INTERNALS
     from .notebook_source import write_solutions
     from .questions import ASSIGNMENTS
 
-    for path in write_solutions(ROOT):
+    for path in write_solutions(ROOT) + write_internals(ROOT):
         print(f"wrote {path.relative_to(ROOT)}")
     with tempfile.TemporaryDirectory() as scratch:  # a throwaway gradebook, not the course's
-        for assignment in ASSIGNMENTS.values():
+        for assignment in [*ASSIGNMENTS.values(), *INTERNALS.values()]:
             command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
                        "--db", f"sqlite:///{scratch}/gradebook.db"]
             status = subprocess.call(command, cwd=ROOT, env=nbgrader_env())

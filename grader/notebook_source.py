@@ -164,16 +164,17 @@ def notebook_language(nb) -> str | None:
         return None
 
 
-def write_solutions(root) -> list:
-    """solutions/<assignment>/ for every language: one release per language, from one source."""
+def write_solutions(root, assignments: dict = ASSIGNMENTS, builders: dict = NOTEBOOK_BUILDERS) -> list:
+    """solutions/<assignment>/ for every language: one release per language, from one source.
+    ``assignments``: language -> assignment name; ``builders``: notebook name -> builder."""
     from pathlib import Path
 
     written = []
-    for lang, assignment in ASSIGNMENTS.items():
+    for lang, assignment in assignments.items():
         folder = Path(root) / "solutions" / assignment
         folder.mkdir(parents=True, exist_ok=True)
         with use(lang):
-            for name, builder in NOTEBOOK_BUILDERS.items():
+            for name, builder in builders.items():
                 path = folder / f"{name}.ipynb"
                 nbformat.write(builder(), path)
                 written.append(path)

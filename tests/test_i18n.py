@@ -47,9 +47,9 @@ def _literal_ids() -> set:
     import ast
 
     found = set()
-    for path in GRADER.glob("*.py"):
+    for path in GRADER.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args:
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("t", "_fail") and node.args:
                 found |= set(_constants(node.args[0]))
     return found
 
@@ -85,6 +85,11 @@ def _dynamic_ids() -> set:
                                            "dropout-rate", "starter-model", "diverged", "history-changed",
                                            "did-not-learn", "val-loss-above-threshold",
                                            "final-val-loss-above-threshold")}
+    from grader.internals.questions import QUESTIONS as INTERNALS
+
+    ids |= {f"internals.hint.{q.key}" for q in INTERNALS} | {f"internals.nb.{q.key}" for q in INTERNALS}
+    ids |= {f"internals.bn.{m}" for m in ("unbiased-variance", "epsilon-outside-sqrt", "no-epsilon",
+                                          "standard-deviation-not-variance", "moving-statistics-in-training")}
     assert BY_ID
     return ids
 

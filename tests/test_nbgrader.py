@@ -17,6 +17,7 @@ from submissions import set_answer
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "dropout-batchnorm"
 ASSIGNMENT_ZH = "dropout-batchnorm-zh"
+INTERNALS = "dropout-batchnorm-internals"
 FULL = sum(q.points_architecture + q.points_val_loss for q in CODING)
 
 
@@ -72,6 +73,13 @@ def course(tmp_path_factory, root, exercises):
     shutil.copy(root / "solutions" / ASSIGNMENT_ZH / "spotify.ipynb", folder / "spotify.ipynb")
     nbgrader(course, "autograde", ASSIGNMENT_ZH, "--create")
     nbgrader(course, "generate_feedback", ASSIGNMENT_ZH)
+    # The second assignment, under the hood: zoe hands in the solutions, yan the release.
+    nbgrader(course, "generate_assignment", INTERNALS, "--force")
+    for student, source in (("zoe", "solutions"), ("yan", "exercises")):
+        folder = course / "submitted" / student / INTERNALS
+        folder.mkdir(parents=True)
+        shutil.copy(root / source / INTERNALS / "internals.ipynb", folder / "internals.ipynb")
+    nbgrader(course, "autograde", INTERNALS, "--create")
     nbgrader(course, "export")
     return course
 
@@ -188,3 +196,17 @@ def test_a_chinese_submission_is_autograded_in_chinese(course):
     assert data["language"] == "zh_CN" and data["languages"] == {"en": 4, "zh_CN": 1}
     assert data["scores"]["li"] == 10 and data["questions"]["spotify_q1"]["title"] == "spotify Q1 暂退层"
     assert "班级概览" in (course / "kit-overview.html").read_text()
+
+
+def test_the_internals_assignment_is_autograded(course):
+    """Under the hood: the solutions get every point, the release none, each check says why."""
+    from grader.internals.questions import QUESTIONS
+
+    cells = scores_of(course, INTERNALS)
+    zoe = {k[2]: v[0] for k, v in cells.items() if k[0] == "zoe"}
+    yan = {k[2]: v[0] for k, v in cells.items() if k[0] == "yan"}
+    assert zoe == {f"{q.id}_test": q.points for q in QUESTIONS}
+    assert yan == {f"{q.id}_test": 0 for q in QUESTIONS}
+    graded = nbformat.read(course / "autograded" / "yan" / INTERNALS / "internals.ipynb", as_version=4)
+    test = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "internals_q3_test")
+    assert "MyBatchNormalization` is still the starter code" in test.outputs[-1]["evalue"]

@@ -11,10 +11,14 @@ import pytest
 from grader.cli import nbgrader_env
 from grader.i18n import use
 from grader.notebook_source import NOTEBOOK_BUILDERS, notebook_language
+from grader.internals.notebook_source import internals_notebook
+from grader.internals.questions import ASSIGNMENTS as INTERNALS
 from grader.questions import ASSIGNMENTS
 
 NAMES = sorted(NOTEBOOK_BUILDERS)
-RELEASES = [(lang, assignment, name) for lang, assignment in ASSIGNMENTS.items() for name in NAMES]
+BUILDERS = {**NOTEBOOK_BUILDERS, "internals": internals_notebook}
+RELEASES = ([(lang, assignment, name) for lang, assignment in ASSIGNMENTS.items() for name in NAMES]
+            + [(lang, assignment, "internals") for lang, assignment in INTERNALS.items()])
 IDS = [f"{assignment}/{name}" for _, assignment, name in RELEASES]
 
 
@@ -26,7 +30,7 @@ def cells(nb):
 def test_solutions_match_their_definition(root, lang, assignment, name):
     committed = nbformat.read(root / "solutions" / assignment / f"{name}.ipynb", as_version=4)
     with use(lang):
-        built = NOTEBOOK_BUILDERS[name]()
+        built = BUILDERS[name]()
     assert cells(committed) == cells(built), (
         f"solutions/{assignment}/{name}.ipynb drifted from its definition: run `python -m grader build`")
     assert notebook_language(committed) == lang
@@ -37,7 +41,7 @@ def generated(tmp_path_factory, root):
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(root / "solutions", course / "solutions")
     shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
-    for assignment in ASSIGNMENTS.values():
+    for assignment in [*ASSIGNMENTS.values(), *INTERNALS.values()]:
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                         "--db", f"sqlite:///{course}/gradebook.db"], cwd=course, env=nbgrader_env(),
                        check=True, capture_output=True)
@@ -60,6 +64,7 @@ def test_exercises_ship_clean_without_answers_or_hidden_tests(root, lang, assign
     assert "layers.Dropout(" not in "\n".join(
         c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
     assert text.count("# YOUR CODE HERE") >= 2
+    assert "ops.moments" not in text and "SeedGenerator(seed)" not in text  # the internals' answers
 
 
 def test_the_chinese_release_is_the_english_one_in_other_words(root):

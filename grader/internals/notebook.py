@@ -1,0 +1,66 @@
+"""What a student calls in the internals notebook: ``checks.q1.check(inverted_dropout)``,
+``.hint()``, ``.solution()``: instant feedback from the same checks that grade."""
+from __future__ import annotations
+
+import os
+
+from ..i18n import t
+from ..notebook import HIDE_SOLUTIONS_ENV, _Markdown, _show
+from . import checks as judge
+from .questions import QUESTIONS, Question, solution_code
+
+
+class QuestionCheck:
+    def __init__(self, question: Question):
+        self.question = question
+
+    def check(self, answer=None) -> None:
+        """Compare the answer with Keras' own layer and say what to change."""
+        _show(verdict(self.question, answer))
+
+    def hint(self) -> None:
+        _show(_Markdown(t("notebook.hint", hint=t(f"internals.hint.{self.question.key}"))))
+
+    def solution(self) -> None:
+        if os.environ.get(HIDE_SOLUTIONS_ENV):
+            _show(_Markdown(t("notebook.solutions-off")))
+            return
+        _show(_Markdown(t("notebook.solution") + f"\n```python\n{solution_code(self.question)}\n```"))
+
+
+STUB = "# YOUR CODE HERE"
+
+
+def verdict(question: Question, answer):
+    """The check's verdict; an answer that fails while its cell still holds the release's
+    ``# YOUR CODE HERE`` (or is missing) is reported as not attempted."""
+    from ..verdict import Verdict
+
+    not_attempted = Verdict(False, t("internals.not-attempted", name=question.name), not_attempted=True,
+                            mistake="not-attempted")
+    if answer is None:
+        return not_attempted
+    try:
+        result = getattr(judge, question.check)(answer)
+    except NotImplementedError:
+        return not_attempted
+    if not result.passed and _still_starter(answer):
+        return not_attempted
+    return result
+
+
+def _still_starter(answer) -> bool:
+    import inspect
+
+    parts = [answer] if not isinstance(answer, type) else [
+        member for member in vars(answer).values() if inspect.isfunction(member)]
+    for part in parts:
+        try:
+            if STUB in inspect.getsource(part):
+                return True
+        except (OSError, TypeError):
+            continue
+    return False
+
+
+q1, q2, q3 = (QuestionCheck(q) for q in QUESTIONS)

@@ -1,0 +1,87 @@
+"""The questions of dropout-batchnorm-internals, as data: each answer cell with its solution, the
+check that judges it and its points. The notebooks, the checks and nbgrader's test cells read
+these objects; the texts are in the catalogs (internals.nb.*)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ASSIGNMENT = "dropout-batchnorm-internals"
+ASSIGNMENTS = {"en": ASSIGNMENT, "zh_CN": "dropout-batchnorm-internals-zh"}
+NOTEBOOK = "internals"
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str  # "q1"
+    name: str  # what the answer cell defines: inverted_dropout, MyDropout, MyBatchNormalization
+    check: str  # the function of grader.internals.checks that judges it
+    solution: str  # the answer cell, ### BEGIN/END SOLUTION around what the student writes
+    points: int
+
+    @property
+    def id(self) -> str:
+        return f"{NOTEBOOK}_{self.key}"
+
+
+DROPOUT = Question("q1", "inverted_dropout", "check_dropout_function", '''\
+def inverted_dropout(x, rate, training, seed_generator):
+    """Inverted dropout: at training, drop each unit with probability `rate` and scale the
+    others by 1 / (1 - rate); at inference, return x unchanged."""
+    ### BEGIN SOLUTION
+    if not training:
+        return x
+    keep = keras.random.uniform(ops.shape(x), seed=seed_generator) >= rate
+    return ops.where(keep, x / (1 - rate), ops.zeros_like(x))
+    ### END SOLUTION''', points=2)
+
+DROPOUT_LAYER = Question("q2", "MyDropout", "check_dropout_layer", '''\
+class MyDropout(keras.layers.Layer):
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        ### BEGIN SOLUTION
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        ### END SOLUTION
+
+    def call(self, inputs, training=False):
+        ### BEGIN SOLUTION
+        outputs = inverted_dropout(inputs, self.rate, training, self.seed_generator)
+        ### END SOLUTION
+        return outputs''', points=1)
+
+BATCHNORM = Question("q3", "MyBatchNormalization", "check_batchnorm_layer", '''\
+class MyBatchNormalization(keras.layers.Layer):
+    def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum, self.epsilon = momentum, epsilon
+
+    def build(self, input_shape):
+        n = input_shape[-1]
+        ### BEGIN SOLUTION
+        self.gamma = self.add_weight(shape=(n,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(n,), initializer="zeros", name="beta")
+        self.moving_mean = self.add_weight(shape=(n,), initializer="zeros", name="moving_mean", trainable=False)
+        self.moving_variance = self.add_weight(shape=(n,), initializer="ones", name="moving_variance",
+                                               trainable=False)
+        ### END SOLUTION
+
+    def call(self, inputs, training=False):
+        axes = list(range(len(inputs.shape) - 1))  # every axis but the features'
+        ### BEGIN SOLUTION
+        if training:
+            mean, variance = ops.moments(inputs, axes=axes)
+            self.moving_mean.assign(self.momentum * self.moving_mean + (1 - self.momentum) * mean)
+            self.moving_variance.assign(self.momentum * self.moving_variance + (1 - self.momentum) * variance)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        outputs = self.gamma * (inputs - mean) / ops.sqrt(variance + self.epsilon) + self.beta
+        ### END SOLUTION
+        return outputs''', points=4)
+
+QUESTIONS = [DROPOUT, DROPOUT_LAYER, BATCHNORM]
+BY_KEY = {q.key: q for q in QUESTIONS}
+
+
+def solution_code(question: Question) -> str:
+    return "\n".join(line for line in question.solution.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
