@@ -86,6 +86,9 @@ def _dynamic_ids() -> set:
                                            "did-not-learn", "val-loss-above-threshold",
                                            "final-val-loss-above-threshold")}
     from grader.internals.questions import QUESTIONS as INTERNALS
+    from grader.internals.questions import SWAP_IN
+
+    ids |= {f"title.{SWAP_IN.id}", f"hint.{SWAP_IN.id}"}
 
     ids |= {f"internals.hint.{q.key}" for q in INTERNALS} | {f"internals.nb.{q.key}" for q in INTERNALS}
     ids |= {f"internals.bn.{m}" for m in ("unbiased-variance", "epsilon-outside-sqrt", "no-epsilon",

@@ -200,13 +200,16 @@ def test_a_chinese_submission_is_autograded_in_chinese(course):
 
 def test_the_internals_assignment_is_autograded(course):
     """Under the hood: the solutions get every point, the release none, each check says why."""
-    from grader.internals.questions import QUESTIONS
+    from grader.internals.questions import QUESTIONS, SWAP_IN
 
     cells = scores_of(course, INTERNALS)
     zoe = {k[2]: v[0] for k, v in cells.items() if k[0] == "zoe"}
     yan = {k[2]: v[0] for k, v in cells.items() if k[0] == "yan"}
-    assert zoe == {f"{q.id}_test": q.points for q in QUESTIONS}
-    assert yan == {f"{q.id}_test": 0 for q in QUESTIONS}
+    full = {f"{q.id}_test": q.points for q in QUESTIONS}
+    full.update({f"{SWAP_IN.id}_architecture": SWAP_IN.points_architecture,
+                 f"{SWAP_IN.id}_val_loss": SWAP_IN.points_val_loss})
+    assert zoe == full  # Q4: the concrete model trained with zoe's own layers lands in the Keras band
+    assert yan == {cell: 0 for cell in full}
     graded = nbformat.read(course / "autograded" / "yan" / INTERNALS / "internals.ipynb", as_version=4)
     test = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "internals_q3_test")
     assert "MyBatchNormalization` is still the starter code" in test.outputs[-1]["evalue"]

@@ -10,3 +10,24 @@ def assert_answer(key: str, answer) -> None:
     result = verdict(BY_KEY[key], answer)
     assert result.passed, result.text()
     print(result.text())
+
+
+def assert_swap_in_architecture(model) -> None:
+    from ..checks import check_architecture
+    from .questions import SWAP_IN
+
+    result = check_architecture(SWAP_IN, model)
+    assert result.passed, result.text()
+    print(result.text())
+
+
+def assert_swap_in_val_loss(model, history) -> None:
+    from ..checks import check_architecture
+    from ..i18n import t
+    from .notebook import val_loss_verdict
+    from .questions import SWAP_IN
+
+    assert check_architecture(SWAP_IN, model).passed, t("autograde.architecture-first")
+    result = val_loss_verdict(model, history)
+    assert result.passed, result.text()
+    print(result.text())

@@ -63,4 +63,42 @@ def _still_starter(answer) -> bool:
     return False
 
 
+class SwapInCheck:
+    """Q4: the architecture with the student's layers, then the val_loss of the trained model
+    against the band of the same model with Keras' layers (spotify Q3 of the first assignment)."""
+
+    def __init__(self):
+        from .questions import SWAP_IN
+
+        self.question = SWAP_IN
+
+    def check(self, model=None) -> None:
+        from ..checks import check_architecture
+
+        _show(check_architecture(self.question, model))
+
+    def check_training(self, history=None, model=None) -> None:
+        _show(val_loss_verdict(model, history))
+
+    def hint(self) -> None:
+        _show(_Markdown(t("notebook.hint", hint=self.question.hint)))
+
+    def solution(self) -> None:
+        if os.environ.get(HIDE_SOLUTIONS_ENV):
+            _show(_Markdown(t("notebook.solutions-off")))
+            return
+        _show(_Markdown(t("notebook.solution") + f"\n```python\n{self.question.solution_code}\n```"))
+
+
+def val_loss_verdict(model, history):
+    from ..checks import check_val_loss
+    from ..questions import SPOTIFY_Q3
+    from ..training import evaluate
+
+    curves = getattr(history, "history", history) or {}
+    value = evaluate(model, SPOTIFY_Q3.protocol) if model is not None else None
+    return check_val_loss(SPOTIFY_Q3, value, curves)
+
+
 q1, q2, q3 = (QuestionCheck(q) for q in QUESTIONS)
+q4 = SwapInCheck()

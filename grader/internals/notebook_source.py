@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..i18n import t
 from ..notebook_source import _language_line, _notebook, _quiet_tf, code, markdown
 from ..notebook_source import write_solutions as write_releases
-from .questions import ASSIGNMENTS, NOTEBOOK, QUESTIONS, Question
+from ..questions import SEED
+from .questions import ASSIGNMENTS, NOTEBOOK, QUESTIONS, SWAP_IN, Question
 
 
 def _question(q: Question) -> list:
@@ -19,15 +20,43 @@ def _question(q: Question) -> list:
     ]
 
 
+def _swap_in() -> list:
+    """Q4: the concrete model with the student's layers, trained like spotify Q3."""
+    q = SWAP_IN
+    train = (q.protocol.compile_and_fit_source()
+             + f"\n\nlearning_curves(history, '{t('plot.title.internals_q4')}', question_id='spotify_q3')\nplt.show()\n"
+             + f"print(f\"{t('nb.min-val-loss')}: {{min(history.history['val_loss']):.4f}}\")\n"
+             + "checks.q4.check_training(history, model)")
+    return [
+        markdown(f"{q.id}_prompt", t("internals.nb.q4")),
+        code(f"{q.id}_data", "from grader.data import concrete_splits\n\n"
+                             "X_train, X_valid, y_train, y_valid = concrete_splits()\ninput_shape = [X_train.shape[1]]"),
+        code(f"{q.id}_seed", f"keras.utils.set_random_seed({SEED})  # {t('nb.comment.seed')}"),
+        code(f"{q.id}_model", q.solution, solution=True, locked=False),
+        code(f"{q.id}_check", "checks.q4.check(model)\n# checks.q4.hint()\n# checks.q4.solution()"),
+        code(f"{q.id}_architecture", "from grader.internals.autograde import assert_swap_in_architecture\n"
+                                     "assert_swap_in_architecture(model)",
+             grade=True, locked=True, points=q.points_architecture),
+        markdown(f"{q.id}_train_intro", t("nb.train-intro")),
+        code(f"{q.id}_train", train),
+        code(f"{q.id}_val_loss", "### BEGIN HIDDEN TESTS\nfrom grader.internals.autograde import assert_swap_in_val_loss\n"
+                                 "assert_swap_in_val_loss(model, history)\n### END HIDDEN TESTS",
+             grade=True, locked=True, points=q.points_val_loss),
+    ]
+
+
 def internals_notebook():
     setup = _language_line() + _quiet_tf() + """
 import keras
-from keras import ops
+from keras import layers, ops
+import matplotlib.pyplot as plt
 
-from grader.internals import notebook as checks"""
+from grader.internals import notebook as checks
+from grader.plots import learning_curves"""
     cells = [markdown(f"{NOTEBOOK}_intro", t("internals.nb.intro")), code(f"{NOTEBOOK}_setup", setup)]
     for question in QUESTIONS:
         cells.extend(_question(question))
+    cells.extend(_swap_in())
     cells.append(markdown(f"{NOTEBOOK}_end", t("internals.nb.end")))
     return _notebook(cells)
 

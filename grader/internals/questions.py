@@ -82,6 +82,44 @@ QUESTIONS = [DROPOUT, DROPOUT_LAYER, BATCHNORM]
 BY_KEY = {q.key: q for q in QUESTIONS}
 
 
+def _swap_in():
+    """Q4: the concrete model of the first assignment (spotify Q3) with the student's layers, trained
+    with the same protocol; judged against the band of the Keras-layer model (SPOTIFY_Q3's)."""
+    from ..questions import CONCRETE_PROTOCOL, CodingQuestion
+    from ..spec import Dense, Layer, ModelSpec
+
+    mine = Layer("MyBatchNormalization")
+    blocks = [layer for _ in range(3) for layer in (mine, Dense(512, "relu"))]
+    return CodingQuestion(
+        notebook=NOTEBOOK, key="q4", title="internals Q4 your layers in the concrete model",
+        expected=ModelSpec(blocks + [mine, Dense(1)], input_dim=8),
+        starter=ModelSpec([Dense(512, "relu")] * 3 + [Dense(1)], input_dim=8),
+        solution="""\
+model = keras.Sequential([
+    keras.Input(shape=input_shape),
+    ### BEGIN SOLUTION
+    MyBatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(512, activation='relu'),
+    ### BEGIN SOLUTION
+    MyBatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(512, activation='relu'),
+    ### BEGIN SOLUTION
+    MyBatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(512, activation='relu'),
+    ### BEGIN SOLUTION
+    MyBatchNormalization(),
+    ### END SOLUTION
+    layers.Dense(1),
+])""",
+        protocol=CONCRETE_PROTOCOL, points_architecture=1, points_val_loss=2)
+
+
+SWAP_IN = _swap_in()
+
+
 def solution_code(question: Question) -> str:
     return "\n".join(line for line in question.solution.splitlines()
                      if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
