@@ -207,7 +207,7 @@ def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionReco
         mistake = val[0]
     return QuestionRecord(
         points=points, max_points=question.points, passed=points == question.points,
-        attempted=bool(architecture) and not architecture[2], mistake=mistake,
+        attempted=not architecture[2] if architecture else True, mistake=mistake,  # no tag (autograded by an older kit): unknown, so counted
         val_loss=val[1] if val else None)
 
 
