@@ -6,8 +6,9 @@ import os
 
 from ..i18n import t
 from ..notebook import HIDE_SOLUTIONS_ENV, _Markdown, _show
+from ..notebook import QuestionCheck as CodingQuestionCheck
 from . import checks as judge
-from .questions import QUESTIONS, Question, solution_code
+from .questions import QUESTIONS, SWAP_IN, Question, solution_code
 
 
 class QuestionCheck:
@@ -63,31 +64,13 @@ def _still_starter(answer) -> bool:
     return False
 
 
-class SwapInCheck:
-    """Q4: the architecture with the student's layers, then the val_loss of the trained model
-    against the band of the same model with Keras' layers (spotify Q3 of the first assignment)."""
-
-    def __init__(self):
-        from .questions import SWAP_IN
-
-        self.question = SWAP_IN
-
-    def check(self, model=None) -> None:
-        from ..checks import check_architecture
-
-        _show(check_architecture(self.question, model))
+class SwapInCheck(CodingQuestionCheck):
+    """Q4: the architecture with the student's layers (as any coding question), then the val_loss
+    of the trained model against the band of the same model with Keras' own layers (spotify Q3 of
+    the first assignment)."""
 
     def check_training(self, history=None, model=None) -> None:
         _show(val_loss_verdict(model, history))
-
-    def hint(self) -> None:
-        _show(_Markdown(t("notebook.hint", hint=self.question.hint)))
-
-    def solution(self) -> None:
-        if os.environ.get(HIDE_SOLUTIONS_ENV):
-            _show(_Markdown(t("notebook.solutions-off")))
-            return
-        _show(_Markdown(t("notebook.solution") + f"\n```python\n{self.question.solution_code}\n```"))
 
 
 def val_loss_verdict(model, history):
@@ -101,4 +84,4 @@ def val_loss_verdict(model, history):
 
 
 q1, q2, q3 = (QuestionCheck(q) for q in QUESTIONS)
-q4 = SwapInCheck()
+q4 = SwapInCheck(SWAP_IN)
