@@ -49,7 +49,7 @@ class QuestionRecord:
 @dataclass
 class StudentRecord:
     student: str
-    language: str = "en"
+    language: str | None = "en"  # of the notebooks handed in (None: nothing handed in)
     points: float = 0
     max_points: float = 0
     problems: list = field(default_factory=list)  # why a notebook (or all) could not be graded
@@ -146,9 +146,9 @@ def records_from_gradebook(course: Path, db_url: str | None = None) -> list[Stud
                     break
                 except MissingEntry:
                     continue
-            if submission is None:
+            if submission is None:  # in the course, but handed nothing of this lesson in
                 record.missing.extend(_notebook_names())
-                record.ungradeable = True
+                record.language = None
                 continue
             scores = {}
             for notebook in submission.notebooks:
@@ -244,7 +244,7 @@ def summarize(records: list[StudentRecord]) -> dict:
     return {
         "assignment": ASSIGNMENT,
         "language": language(),
-        "languages": dict(sorted(Counter(r.language for r in records).items())),
+        "languages": dict(sorted(Counter(r.language for r in records if r.language).items())),
         "students": len(records),
         "graded": len(graded),
         "max_points": max((r.max_points for r in records), default=0),
@@ -450,8 +450,8 @@ def _write(records: list[StudentRecord], folder: Path) -> dict:
         writer.writerow(["student", "language", "status", "points", "max_points",
                          *(f"{q}_{c}" for q in coding for c in ("points", "mistake", "val_loss"))])
         for r in sorted(records, key=lambda r: r.student):
-            status = ("not graded" if r.ungradeable else "not attempted" if not r.attempted
-                      else "graded")
+            status = ("not handed in" if not r.questions and not r.problems else "not graded" if r.ungradeable
+                      else "not attempted" if not r.attempted else "graded")
             row = [r.student, r.language, status, r.points, r.max_points]
             for q in coding:
                 entry = r.questions.get(q)
