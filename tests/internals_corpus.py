@@ -1,13 +1,9 @@
 """Implementations of inverted dropout and batch normalization, right and wrong, with the verdict
 and the mistake id each must get. The code runs with `keras` and `ops` (keras.ops) defined."""
 
-DROPOUT_RIGHT = '''
-def inverted_dropout(x, rate, training, seed_generator):
-    if not training:
-        return x
-    keep = keras.random.uniform(ops.shape(x), seed=seed_generator) >= rate
-    return ops.where(keep, x / (1 - rate), ops.zeros_like(x))
-'''
+from grader.internals.questions import DROPOUT, DROPOUT_LAYER, solution_code
+
+DROPOUT_RIGHT = "\n" + solution_code(DROPOUT) + "\n"  # the kit's own solution, as a student would write it
 
 FUNCTIONS = [
     ("dropout with where", DROPOUT_RIGHT, True, None),
@@ -79,16 +75,7 @@ def inverted_dropout(x, rate, training, seed_generator):
 ]
 
 LAYERS = [
-    ("dropout layer", DROPOUT_RIGHT + '''
-class MyDropout(keras.layers.Layer):
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, inputs, training=False):
-        return inverted_dropout(inputs, self.rate, training, self.seed_generator)
-''', True, None),
+    ("dropout layer", DROPOUT_RIGHT + "\n" + solution_code(DROPOUT_LAYER) + "\n", True, None),
     ("dropout layer with one fixed seed", DROPOUT_RIGHT + '''
 class MyDropout(keras.layers.Layer):
     def __init__(self, rate, seed=None, **kwargs):
