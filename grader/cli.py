@@ -61,18 +61,24 @@ def copy_exercises(argv) -> int:
     parser.add_argument("dest", type=Path, nargs="?", default=Path("."), help="folder (default: here)")
     parser.add_argument("--force", action="store_true", help="overwrite notebooks already there")
     parser.add_argument("--lang", default="en", help="en (default) or zh_CN: the notebooks in Simplified Chinese")
+    parser.add_argument("--assignment", choices=("lesson", "internals"), default="lesson",
+                        help="lesson (default): wine and spotify; internals: build dropout and batch "
+                             "normalization yourself (checked in the notebook and by nbgrader)")
     args = parser.parse_args(argv)
     from .i18n import normalize
 
     args.dest.mkdir(parents=True, exist_ok=True)
-    for name, source in exercises(normalize(args.lang) or "en").items():
+    for name, source in exercises(normalize(args.lang) or "en", args.assignment).items():
         target = args.dest / source.name
         if target.exists() and not args.force:
             print(f"kept {target} (it exists; --force overwrites it with a fresh copy)")
             continue
         shutil.copyfile(source, target)
         print(f"wrote {target}")
-    print(f"Open them in Jupyter; check your work with: cd {args.dest} && pytest --pyargs grader")
+    if args.assignment == "internals":
+        print("Open it in Jupyter; each answer has a check cell that says at once what to change.")
+    else:
+        print(f"Open them in Jupyter; check your work with: cd {args.dest} && pytest --pyargs grader")
     return 0
 
 

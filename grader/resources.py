@@ -1,8 +1,8 @@
 """Where the kit's shipped files are: inside the installed package (a wheel: ``pip install .``,
 JupyterHub images, Colab) or at the repository root (a clone, ``pip install -e .``).
 
-pyproject.toml maps ``datasets/`` to ``grader/datasets/``, ``exercises/dropout-batchnorm/`` to
-``grader/exercises/`` and ``exercises/dropout-batchnorm-zh/`` to ``grader/exercises_zh/`` in the
+pyproject.toml maps ``datasets/`` to ``grader/datasets/`` and each release folder
+``exercises/dropout-batchnorm[-internals][-zh]/`` to ``grader/exercises[_internals][_zh]/`` in the
 wheel; a clone keeps them where instructors edit them.
 """
 from __future__ import annotations
@@ -13,7 +13,9 @@ PACKAGE = Path(__file__).resolve().parent
 REPOSITORY = PACKAGE.parent
 # name inside the package -> folder in the repository
 SHIPPED = {"datasets": "datasets", "exercises": "exercises/dropout-batchnorm",
-           "exercises_zh": "exercises/dropout-batchnorm-zh"}
+           "exercises_zh": "exercises/dropout-batchnorm-zh",
+           "exercises_internals": "exercises/dropout-batchnorm-internals",
+           "exercises_internals_zh": "exercises/dropout-batchnorm-internals-zh"}
 
 
 def shipped(folder: str) -> Path:
@@ -32,7 +34,8 @@ def manifest_path() -> Path:
     return shipped("datasets") / "manifest.json"
 
 
-def exercises(lang: str = "en") -> dict:
-    """Notebook name -> path of the student notebook shipped with the kit, in ``lang``."""
-    folder = "exercises" if lang == "en" else "exercises_zh"
+def exercises(lang: str = "en", assignment: str = "lesson") -> dict:
+    """Notebook name -> path of the student notebooks shipped with the kit, in ``lang``;
+    ``assignment``: "lesson" (wine, spotify) or "internals" (under the hood)."""
+    folder = "exercises" + ("" if assignment == "lesson" else "_internals") + ("" if lang == "en" else "_zh")
     return {path.stem: path for path in sorted(shipped(folder).glob("*.ipynb"))}

@@ -50,6 +50,7 @@ def test_the_wheel_carries_everything_the_kit_reads(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("grader/datasets/manifest.json", "grader/exercises/wine.ipynb", "grader/exercises/spotify.ipynb",
                    "grader/exercises_zh/wine.ipynb", "grader/exercises_zh/spotify.ipynb",
+                   "grader/exercises_internals/internals.ipynb", "grader/exercises_internals_zh/internals.ipynb",
                    "grader/locale/en/LC_MESSAGES/kit.po", "grader/locale/zh_CN/LC_MESSAGES/kit.po",
                    "grader/fonts/DropoutKitSansSC.otf", "grader/fonts/OFL.txt",
                    "grader/reference.json", "grader/notebook_source.py", "grader/test_notebooks.py"):
@@ -116,3 +117,9 @@ def test_the_chinese_notebooks_come_with_the_wheel_and_speak_chinese(installed):
     words = run(["-c", "from grader.i18n import t; from grader.fonts import font_css; "
                        "print(t('row.missing', 'zh_CN'), bool(font_css('zh_CN', '暂退层')))"], installed)
     assert words.stdout.split() == ["缺少", "True"], words.stdout + words.stderr
+
+
+def test_the_internals_notebook_comes_with_the_wheel(installed):
+    result = run(["-m", "grader", "exercises", "deeper", "--assignment", "internals"], installed)
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (installed["work"] / "deeper").glob("*.ipynb")] == ["internals.ipynb"]
