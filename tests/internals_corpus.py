@@ -65,6 +65,12 @@ def inverted_dropout(x, rate, training, seed_generator):
 def inverted_dropout(x, rate, training, seed_generator):
     return keras.random.dropout(x, rate, seed=seed_generator) if training else x
 ''', False, "uses-keras-layer"),
+    ("dropout forgets to return", '''
+def inverted_dropout(x, rate, training, seed_generator):
+    if not training:
+        return x
+    x = ops.where(keras.random.uniform(ops.shape(x), seed=seed_generator) >= rate, x / (1 - rate), 0.0)
+''', False, "returns-none"),
     ("dropout wrong fraction", '''
 def inverted_dropout(x, rate, training, seed_generator):
     if not training:
