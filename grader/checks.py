@@ -76,13 +76,13 @@ def _input_features(model) -> int | None:
 
 
 def divergence_message(question: CodingQuestion) -> str:
-    return t("val.diverged.concrete" if question.id == "spotify_q3" else "val.diverged")
+    return t("val.diverged.concrete" if question.band_id == "spotify_q3" else "val.diverged")
 
 
 def check_val_loss(question: CodingQuestion, val_loss: float | None, history: dict | None = None) -> Verdict:
     """Judge a trained model: ``val_loss`` is the loss of its final weights, recomputed by the
     caller from the model; ``history`` is the training record (loss and val_loss per epoch)."""
-    reference = band(question.id)
+    reference = band(question.band_id)
     limit = reference.threshold
     if val_loss is None:
         return Verdict(False, t("val.not-trained"), threshold=limit, not_attempted=True)
@@ -95,7 +95,7 @@ def check_val_loss(question: CodingQuestion, val_loss: float | None, history: di
     if abs(val_losses[-1] - val_loss) > HISTORY_TOLERANCE * max(1.0, abs(val_loss)):
         return Verdict(False, t("val.history-mismatch", history=f"{val_losses[-1]:.4f}", weights=f"{val_loss:.4f}"),
                        val_loss=val_loss, threshold=limit, mistake="history-changed")
-    advice = t(f"advice.{question.id}")
+    advice = t(f"advice.{question.band_id}")
     if len(losses) >= 2 and losses[-1] >= losses[0]:
         return Verdict(False, t("val.never-fell", advice=advice), val_loss=val_loss, threshold=limit,
                        mistake="did-not-learn")

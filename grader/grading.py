@@ -14,7 +14,7 @@ from pathlib import Path
 from .checks import check_architecture, check_val_loss
 from .harness import NotebookRun
 from .i18n import t
-from .questions import CodingQuestion, FreeResponse, questions_of
+from .questions import CodingQuestion, FreeResponse
 from .quiet import import_tensorflow
 from .verdict import Verdict
 
@@ -70,10 +70,20 @@ class QuestionResult:
         }
 
 
-def _load_model(folder: Path):
+def _load_model(folder: Path, question: CodingQuestion | None = None):
+    """The exported model, read safely: a layer class the student wrote is read as the Keras
+    layer that stands in for it (``question.stand_ins``), never run."""
     keras = import_tensorflow()
+    custom = {}
+    if question is not None and question.stand_ins:
+        from .stand_ins import custom_objects
 
-    return keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
+        try:
+            orders = json.loads((folder / "variables.json").read_text())
+        except (OSError, ValueError):
+            orders = {}
+        custom = custom_objects(dict(question.stand_ins), orders if isinstance(orders, dict) else {})
+    return keras.saving.load_model(folder / "model.keras", custom_objects=custom, compile=False, safe_mode=True)
 
 
 def _status(folder: Path) -> dict:
@@ -82,12 +92,12 @@ def _status(folder: Path) -> dict:
 
 def architecture_gate(question_id: str, folder: Path) -> bool:
     """For the harness: is the freshly built model's architecture right (worth training)?"""
-    from .questions import BY_ID
+    from .assignments import question
 
     try:
         if _status(folder).get("model") != "saved":
             return False
-        return check_architecture(BY_ID[question_id], _load_model(folder)).passed
+        return check_architecture(question(question_id), _load_model(folder, question(question_id))).passed
     except Exception:  # noqa: BLE001 - unreadable: grading will say why
         return False
 
@@ -128,7 +138,9 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
             message = t("model.unsaved", state=model_state)
         return fail_both(message, model_state in (None, "missing", "none"))
     try:
-        model = _load_model(folder)
+        model = _load_model(folder, question)
+    except KeyError as missing:  # a stand-in lacks one of the student's weights
+        return fail_both(t("internals.bn.weight-missing", name=str(missing).strip("'")))
     except Exception as error:  # noqa: BLE001 - custom or unsafe layers
         return fail_both(t("model.not-standard", error=f"{type(error).__name__}: {str(error)[:200]}"))
     architecture = check_architecture(question, model)
@@ -150,15 +162,26 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
     from .training import evaluate
 
     val_loss = evaluate(model, question.protocol)
-    result.parts["val_loss"] = (check_val_loss(question, val_loss, history), question.points_val_loss)
+    verdict = check_val_loss(question, val_loss, history)
+    if verdict.mistake == "history-changed" and question.history_mismatch:
+        verdict = Verdict(False, t(question.history_mismatch, history=f"{history['val_loss'][-1]:.4f}",
+                                   weights=f"{val_loss:.4f}"), val_loss=val_loss, threshold=verdict.threshold,
+                          mistake="stand-in-differs")
+    result.parts["val_loss"] = (verdict, question.points_val_loss)
     return result
 
 
 def grade_notebook(run: NotebookRun) -> list[QuestionResult]:
+    """Every question of the notebook: free responses are kept for the instructor, model questions
+    judged from their exports here, and any other kind judges itself (``question.grade(run)``)."""
+    from .assignments import questions_of
+
     results = []
     for question in questions_of(run.notebook):
         if isinstance(question, FreeResponse):
             results.append(QuestionResult(question, manual=True, answer=run.free_answers.get(question.id, "")))
-        else:
+        elif isinstance(question, CodingQuestion):
             results.append(grade_coding(question, run))
+        else:
+            results.append(question.grade(run))
     return results

@@ -24,8 +24,9 @@ from pathlib import Path
 import nbformat
 
 from . import sandbox
-from .notebook_source import DEMONSTRATION_TAG, NOTEBOOK_BUILDERS
-from .questions import CodingQuestion, questions_of
+from .assignments import of_notebook, questions_of
+from .notebook_source import DEMONSTRATION_TAG
+from .questions import CodingQuestion
 from .i18n import t
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
@@ -64,6 +65,7 @@ class NotebookRun:
     problems: list = field(default_factory=list)  # CellProblem
     missing_cells: list = field(default_factory=list)  # answer grade ids the student deleted
     free_answers: dict = field(default_factory=dict)  # question id -> text
+    answers: dict = field(default_factory=dict)  # answer cell grade id -> the student's code
     seconds: float = 0.0
     executed: object = None  # the executed notebook (outputs capped)
     kernel_peak_mb: float | None = None  # the kernel's peak resident memory
@@ -119,7 +121,7 @@ def _is_test(cell) -> bool:
 
 def assemble(student, notebook: str):
     """The canonical notebook with the student's answers and extra code cells put in."""
-    canonical = NOTEBOOK_BUILDERS[notebook]()
+    canonical = of_notebook(notebook).builders[notebook]()
     known = {_grade_id(c) for c in canonical.cells}
     answers, extras, anchor = {}, {}, None
     for cell in student.cells:
@@ -172,6 +174,10 @@ def _export_source(folder: Path, nonce: str) -> str:
         try:
             candidate.save(os.path.join(folder, "model.keras"))
             status["model"] = "saved"
+            own = {{type(layer).__name__: [v.path.split("/")[-1] for v in layer.variables]
+                    for layer in candidate.layers if not type(layer).__module__.startswith("keras")}}
+            with open(os.path.join(folder, "variables.json"), "w") as handle:
+                json.dump(own, handle)
         except Exception as error:
             status["model"] = "unsavable: " + type(error).__name__ + ": " + str(error)[:300]
     else:
@@ -260,10 +266,15 @@ def run_notebook(
         role = cell.metadata.get("kit", {})
         if role.get("role") == "free":
             run.free_answers[role["grade_id"].removesuffix("_answer")] = cell.source
+        elif role.get("role") == "answer":
+            run.answers[role["grade_id"]] = cell.source
     workdir.mkdir(parents=True, exist_ok=True)
     exports = workdir / ".kit-exports"
     shutil.rmtree(exports, ignore_errors=True)
+    shutil.rmtree(workdir.parent / f".kit-kept-{workdir.name}", ignore_errors=True)
     coding = {q.id: q for q in questions_of(notebook) if isinstance(q, CodingQuestion)}
+    # Questions judged from what a probe records in the kernel right after their answer cell.
+    probed = {q.answer_cell: q for q in questions_of(notebook) if hasattr(q, "probe_source")}
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     position = current = 0
     skipped: set = set()
@@ -339,6 +350,8 @@ def run_notebook(
                     position += 1
                     if qid and kit.get("grade_id") == f"{qid}_train":
                         _export(client, index, exports / qid, run, qid)
+                    if kit.get("grade_id") in probed and not problem:
+                        _probe(client, index, exports, run, probed[kit["grade_id"]], cell_timeout)
                     if qid and kit.get("grade_id") == f"{qid}_model" and architecture_gate is not None:
                         _export(client, index, exports / qid, run, qid)
                         if not problem and qid in run.exports and not architecture_gate(qid, run.exports[qid]):
@@ -500,13 +513,47 @@ def _export(client, index: int, folder: Path, run: NotebookRun, qid: str) -> Non
     run.exports.pop(qid, None)
     nonce = secrets.token_hex(16)
     _run_hidden(client, _export_source(folder, nonce), index)
-    status_path = folder / "status.json"
+    if _nonce_of(folder / "status.json") == nonce:
+        run.exports[qid] = _keep(folder)
+
+
+def _keep(folder: Path) -> Path:
+    """Move a verified export out of the student's working folder (the only one the sandboxed
+    kernel may write), so that no later cell can replace it."""
+    kept = folder.parent.parent.parent / f".kit-kept-{folder.parent.parent.name}" / folder.name
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(folder), str(kept))
+    return kept
+
+
+def _nonce_of(path: Path) -> str | None:
     try:
-        status = json.loads(status_path.read_text())
+        found = json.loads(path.read_text())
     except (OSError, ValueError):
+        return None
+    return found.get("nonce") if isinstance(found, dict) else None
+
+
+def _probe(client, index: int, exports: Path, run: NotebookRun, question, cell_timeout: int) -> None:
+    """Run the question's probe after its answer cell; its record (with a fresh nonce, so that
+    files written in advance are stale) is judged by the grader. A probe that raises or runs too
+    long is the answer's problem: it only runs the student's definition on the check's inputs."""
+    from .exchange import RECORD
+
+    folder = exports / question.id
+    shutil.rmtree(folder, ignore_errors=True)
+    run.exports.pop(question.id, None)
+    nonce = secrets.token_hex(16)
+    t0 = time.perf_counter()
+    cell = _run_hidden(client, question.probe_source(folder, nonce), index)
+    problem = _error_of(cell)
+    if problem:
+        timed_out = time.perf_counter() - t0 >= cell_timeout and problem[0] in ("CellTimeoutError", "KeyboardInterrupt")
+        run.problems.append(CellProblem(question.answer_cell, index + 1, "timeout" if timed_out else "error", *problem))
         return
-    if status.get("nonce") == nonce:
-        run.exports[qid] = folder
+    if _nonce_of(folder / RECORD) == nonce:
+        run.exports[question.id] = _keep(folder)
 
 
 def _expected_seconds(question_id: str | None) -> str:

@@ -53,6 +53,8 @@ def describe(layer) -> Layer:
     from keras import layers as kl
 
     name = type(layer).__name__
+    if getattr(type(layer), "_kit_stand_in", False):  # a student's own layer (grader/stand_ins.py)
+        return Layer(name)
     if name in LOOKALIKES:
         return Layer(name, lookalike_of=LOOKALIKES[name])
     if isinstance(layer, kl.Dense):

@@ -51,6 +51,19 @@ class CodingQuestion:
     points_architecture: int = 3
     points_val_loss: int = 2
     variable: str = "model"
+    # The student's own layer classes the model may hold -> the Keras layer that stands in for
+    # each when the grader reads the saved model (grader/stand_ins.py).
+    stand_ins: tuple = ()
+    # The message id for a history that disagrees with the weights, when that means something
+    # else than an edited history (a stand-in computes differently from the student's layer).
+    history_mismatch: str = ""
+    # The question whose calibrated runs (reference.json) judge this one's val_loss, when it is
+    # the same model trained the same way (internals Q4 is spotify Q3 with the student's layers).
+    judged_as: str = ""
+
+    @property
+    def band_id(self) -> str:
+        return self.judged_as or self.id
 
     @property
     def id(self) -> str:

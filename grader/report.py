@@ -46,7 +46,7 @@ def _curve_png(result) -> str | None:
     use_cjk_fallback()
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
     learning_curves(result.history, t("plot.your-curves", title=result.question.heading),
-                    question_id=result.question.id, ax=ax)
+                    question_id=result.question.band_id, ax=ax)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
@@ -67,7 +67,8 @@ def _question_html(result) -> str:
     parts = [f'<div class="q {state}"><span class="badge">{badge}</span> '
              f'<b>{html.escape(q.heading)}</b> &mdash; {t("report.score-of", points=result.points, max=result.max_points)}']
     for name, (verdict, points) in result.parts.items():
-        label = t("report.part.architecture" if name == "architecture" else "report.part.val-loss")
+        label = t("report.part.architecture" if name == "architecture" else
+                  "report.part.check" if name == "check" else "report.part.val-loss")
         head = t("verdict.head.correct" if verdict.passed else "verdict.head.incorrect")
         parts.append(f"<p><b>{label}</b> ({points if verdict.passed else 0}/{points}){t('report.colon')}"
                      f"{head}{t('report.colon')}{message_html(verdict.message)}</p>")

@@ -14,7 +14,7 @@ from pathlib import Path
 from .grading import QuestionResult, architecture_gate, grade_notebook
 from .harness import (DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError,
                       read_submission, run_notebook)
-from .questions import ASSIGNMENT, ASSIGNMENTS, NOTEBOOKS, questions_of
+from .assignments import Assignment, all_assignments, by_key, of_notebook, questions_of
 from .i18n import language as current_language
 from .i18n import normalize, t, use
 from .quiet import import_tensorflow
@@ -42,6 +42,7 @@ class SubmissionReport:
     seconds: float = 0.0
     sandbox: SandboxStatus | None = None  # None: not graded yet
     language: str = "en"  # of the feedback: the notebooks' own, or the one asked for
+    assignment: Assignment | None = None  # which of the kit's assignments was graded
 
     @property
     def results(self) -> list[QuestionResult]:
@@ -59,6 +60,12 @@ class SubmissionReport:
     def passed(self) -> bool:
         return all(r.passed for r in self.results if not r.manual)
 
+    @property
+    def release(self) -> str:
+        """The nbgrader assignment name of the graded release (its language's)."""
+        unit = self.assignment or by_key("lesson")
+        return unit.releases.get(self.language, unit.name)
+
     def to_dict(self) -> dict:
         """The report as data, its messages in the report's language."""
         with use(self.language):
@@ -66,7 +73,7 @@ class SubmissionReport:
 
     def _as_dict(self) -> dict:
         return {
-            "assignment": ASSIGNMENTS.get(self.language, ASSIGNMENT),
+            "assignment": self.release,
             "language": self.language,
             "submission": self.submission,
             "points": self.points,
@@ -114,60 +121,94 @@ def _peak_mb() -> float | None:
 
 
 def identify(path: Path) -> str:
-    """Which of the assignment's notebooks a file is (by its cells, else by its name)."""
+    """Which of the kit's notebooks a file is (by its cells' grade ids)."""
     nb = read_submission(path)
+    names = [name for unit in all_assignments() for name in unit.notebooks]
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        for name in NOTEBOOKS:
+        for name in names:
             if gid.startswith(name + "_"):
                 return name
-    raise SubmissionError(t("submission.foreign", file=path.name, assignment=ASSIGNMENT))
+    raise SubmissionError(t("submission.foreign", file=path.name,
+                            assignment=", ".join(unit.name for unit in all_assignments())))
 
 
-def find_notebooks(target: Path) -> dict:
-    """Map notebook name -> path for a folder or a single notebook file."""
+def _folder_of(target: Path, unit: Assignment) -> Path:
+    """Where a unit's notebooks are in a folder: its release subfolder, else the folder itself."""
+    return next((target / name for name in unit.releases.values() if (target / name).is_dir()), target)
+
+
+def assignments_in(target: Path) -> list:
+    """The kit's assignments that have notebooks in a submission folder (or of a notebook file)."""
+    target = Path(target)
+    if target.is_file():
+        try:
+            return [of_notebook(identify(target))]
+        except SubmissionError:
+            return []
+    return [unit for unit in all_assignments()
+            if any((_folder_of(target, unit) / f"{name}.ipynb").exists() for name in unit.notebooks)]
+
+
+def find_notebooks(target: Path, assignment: Assignment | None = None) -> tuple:
+    """(assignment, {notebook name: path}) for a folder or a single notebook file. With no
+    assignment named, the first of the kit's that the folder holds."""
     target = Path(target)
     if not target.exists():
         raise SubmissionError(t("submission.no-such-path", path=target))
     if target.is_file():
-        return {identify(target): target}
-    folder = next((target / name for name in ASSIGNMENTS.values() if (target / name).is_dir()), target)
-    found = {name: folder / f"{name}.ipynb" for name in NOTEBOOKS if (folder / f"{name}.ipynb").exists()}
+        name = identify(target)
+        unit = of_notebook(name)
+        if assignment is not None and unit is not assignment:
+            raise SubmissionError(t("submission.foreign", file=target.name, assignment=assignment.name))
+        return unit, {name: target}
+    candidates = [assignment] if assignment is not None else (assignments_in(target) or [by_key("lesson")])
+    unit = candidates[0]
+    folder = _folder_of(target, unit)
+    found = {name: folder / f"{name}.ipynb" for name in unit.notebooks if (folder / f"{name}.ipynb").exists()}
     if not found:
         raise SubmissionError(t("submission.no-notebooks", path=target, folder=folder))
-    return found
+    return unit, found
 
 
 def _failed(notebook: str, message: str) -> list[QuestionResult]:
+    from .questions import CodingQuestion, FreeResponse
+
     results = []
     for q in questions_of(notebook):
-        result = QuestionResult(q, manual=not hasattr(q, "expected"))
-        if not result.manual:
+        result = QuestionResult(q, manual=isinstance(q, FreeResponse))
+        if isinstance(q, CodingQuestion):
             result.parts["architecture"] = (Verdict(False, message), q.points_architecture)
             result.parts["val_loss"] = (Verdict(False, t("result.not-graded", reason=message)), q.points_val_loss)
+        elif not result.manual:
+            result.parts["check"] = (Verdict(False, message), q.points)
         results.append(result)
     return results
 
 
-def grade(target, notebooks=NOTEBOOKS, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
           memory_limit: int | None = DEFAULT_MEMORY_LIMIT, progress=None, workdir: Path | None = None,
-          expect_all: bool = True, cache="default", lang: str | None = None) -> SubmissionReport:
+          expect_all: bool = True, cache="default", lang: str | None = None,
+          assignment: str | None = None) -> SubmissionReport:
     """Grade a submission folder or notebook. A notebook that cannot run fails only its questions.
 
     ``cache``: the training cache ("default": DROPOUT_KIT_TRAINING_CACHE or the user cache
     folder; None: every model trains in its notebook). ``lang``: the language of the feedback
-    (default: the language the notebooks were released in)."""
+    (default: the language the notebooks were released in). ``assignment``: which of the kit's
+    assignments to grade in a folder that holds several (default: the first it holds)."""
     started = time.perf_counter()
     loading = _import_keras_in_background()
     if cache == "default":
         cache = default_cache()
     try:
         with use(lang):  # messages before the notebooks are read: the asked or ambient language
-            found = find_notebooks(Path(target))
+            unit, found = find_notebooks(Path(target), by_key(assignment) if assignment else None)
             language = normalize(lang) or submission_language(found) or current_language()
         with use(language):
-            return _grade(target, found, language, notebooks, cell_timeout, memory_limit, progress, workdir,
-                          expect_all, started, cache)
+            report = _grade(target, found, language, notebooks or unit.notebooks, cell_timeout, memory_limit,
+                            progress, workdir, expect_all, started, cache)
+            report.assignment = unit
+            return report
     finally:
         loading.join()
 
@@ -176,7 +217,7 @@ def submission_language(found: dict) -> str | None:
     """The language the submitted notebooks were released in (the first that says)."""
     from .notebook_source import notebook_language
 
-    for name in NOTEBOOKS:
+    for name in found:
         if name in found:
             try:
                 lang = notebook_language(read_submission(found[name]))

@@ -108,6 +108,10 @@ def capture(namespace: dict, folder: str) -> None:
         model = namespace.get("model")
         if not isinstance(model, keras.Model):
             raise TypeError("no Keras model")
+        own = sorted({type(layer).__name__ for layer in model._flatten_layers(include_self=False)
+                      if not type(layer).__module__.startswith("keras")})
+        if own:  # the trainer runs only the kit's code: it cannot rebuild a class of the notebook's
+            raise TypeError(f"the model holds layers written in the notebook ({', '.join(own)})")
         arrays = {name: namespace.get(name) for name in ("X_train", "X_valid", "y_train", "y_valid")}
         if not all(isinstance(a, np.ndarray) for a in arrays.values()):
             raise TypeError("the data are not NumPy arrays")

@@ -49,7 +49,7 @@ def _literal_ids() -> set:
     found = set()
     for path in GRADER.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("t", "_fail") and node.args:
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("t", "_fail", "failure") and node.args:
                 found |= set(_constants(node.args[0]))
     return found
 
@@ -88,7 +88,8 @@ def _dynamic_ids() -> set:
     from grader.internals.questions import QUESTIONS as INTERNALS
     from grader.internals.questions import SWAP_IN
 
-    ids |= {f"title.{SWAP_IN.id}", f"hint.{SWAP_IN.id}"}
+    ids |= {f"title.{SWAP_IN.id}", f"hint.{SWAP_IN.id}"} | {f"title.{q.id}" for q in INTERNALS}
+    ids |= {SWAP_IN.history_mismatch}
 
     ids |= {f"internals.hint.{q.key}" for q in INTERNALS} | {f"internals.nb.{q.key}" for q in INTERNALS}
     ids |= {f"internals.bn.{m}" for m in ("unbiased-variance", "epsilon-outside-sqrt", "no-epsilon",

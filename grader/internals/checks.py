@@ -63,10 +63,9 @@ def _uses_forbidden(obj, names) -> str | None:
             tree = ast.parse(textwrap.dedent(inspect.getsource(part)))
         except (OSError, TypeError, SyntaxError):
             continue
-        for node in ast.walk(tree):
-            name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
-            if name in names:
-                return name
+        name = _forbidden_name(tree, names)
+        if name:
+            return name
     return None
 
 
@@ -83,6 +82,34 @@ def _keras_sublayer(layer, kinds) -> str | None:
 
 def _fail(key: str, mistake: str, **values) -> Verdict:
     return Verdict(False, t(key, **values), mistake=mistake)
+
+
+def failure(key: str, mistake: str, **values) -> dict:
+    """An observation that ends in a failure, as data (it crosses from the kernel to the grader):
+    the message id, the mistake id and the message's values."""
+    return {"failure": {"key": key, "mistake": mistake, "values": {k: str(v) for k, v in values.items()}}}
+
+
+def failed(observation: dict) -> Verdict:
+    found = observation["failure"]
+    return _fail(str(found["key"]), str(found["mistake"]), **{str(k): str(v) for k, v in found["values"].items()})
+
+
+def forbidden_in_source(source: str, names) -> str | None:
+    """``_uses_forbidden`` for the grader, which has the answer cell's text and not its objects."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return _forbidden_name(tree, names)
+
+
+def _forbidden_name(tree, names) -> str | None:
+    for node in ast.walk(tree):
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name in names:
+            return name
+    return None
 
 
 def _close(a, b, tolerance: float = TOLERANCE) -> bool:
@@ -102,17 +129,30 @@ def _dropout_inputs(seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(1.0, 2.0, size=DROPOUT_SHAPE).astype("float32")
 
 
-def judge_dropout(run, rate: float = RATE) -> Verdict:
-    """``run(x, training)`` applies the student's dropout (function or layer) to ``x``."""
+def observe_dropout(run) -> dict:
+    """Kernel side: ``run(x, training)`` applies the student's dropout (function or layer) to the
+    check's inputs; what it returned, as arrays, for ``judge_dropout``."""
     x = _dropout_inputs()
     try:
         outputs = [run(x, False), run(x, True), run(x, True)]
         if any(output is None for output in outputs):
-            return _fail("internals.returns-none", "returns-none")
+            return failure("internals.returns-none", "returns-none")
         inference, first, second = (_numpy(output) for output in outputs)
     except Exception as error:  # noqa: BLE001 - the student's code: say what it raised
-        return _fail("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
-    if inference.shape != x.shape or first.shape != x.shape:
+        return failure("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
+    for output in (inference, first, second):
+        if output.shape != x.shape:
+            return failure("internals.shape", "shape", found=tuple(output.shape), expected=tuple(x.shape))
+    return {"inference": inference, "first": first, "second": second}
+
+
+def judge_dropout(observation: dict, rate: float = RATE) -> Verdict:
+    """Grader side: the verdict on ``observe_dropout``'s record (numbers only, no student code)."""
+    if "failure" in observation:
+        return failed(observation)
+    x = _dropout_inputs()
+    inference, first, second = (np.asarray(observation[k], dtype=np.float64) for k in ("inference", "first", "second"))
+    if inference.shape != x.shape or first.shape != x.shape or second.shape != x.shape:
         return _fail("internals.shape", "shape", found=inference.shape if inference.shape != x.shape else first.shape,
                      expected=x.shape)
     if not np.array_equal(inference, x):
@@ -142,40 +182,67 @@ def judge_dropout(run, rate: float = RATE) -> Verdict:
                            high=f"{rate + bound:.4f}"))
 
 
-def check_dropout_function(function) -> Verdict:
+def observe_dropout_function(function) -> dict:
     """``function(x, rate, training, seed_generator)``: inverted dropout written with keras.ops."""
     import keras
 
     if not callable(function):
-        return _fail("internals.not-defined", "not-attempted", name="inverted_dropout")
+        return failure("internals.not-defined", "not-attempted", name="inverted_dropout")
     used = _uses_forbidden(function, FORBIDDEN["dropout"])
     if used:
-        return _fail("internals.forbidden", "uses-keras-layer", name=used)
+        return failure("internals.forbidden", "uses-keras-layer", name=used)
     generator = keras.random.SeedGenerator(1)
-    return judge_dropout(lambda x, training: function(x, RATE, training, generator))
+    return observe_dropout(lambda x, training: function(x, RATE, training, generator))
 
 
-def check_dropout_layer(layer_class) -> Verdict:
-    """``layer_class(rate, seed=...)``: a keras.layers.Layer around the student's dropout."""
+def judge_dropout_function(observation: dict) -> Verdict:
+    return judge_dropout(observation)
+
+
+def observe_dropout_layer(layer_class) -> dict:
+    """``layer_class(rate, seed=...)``: a keras.layers.Layer around the student's dropout, called
+    directly and inside ``model.predict``."""
     import keras
 
     if not isinstance(layer_class, type) or not issubclass(layer_class, keras.layers.Layer):
-        return _fail("internals.not-a-layer", "not-a-layer", name="MyDropout")
+        return failure("internals.not-a-layer", "not-a-layer", name="MyDropout")
     used = _uses_forbidden(layer_class, FORBIDDEN["dropout"])
     if used:
-        return _fail("internals.forbidden", "uses-keras-layer", name=used)
+        return failure("internals.forbidden", "uses-keras-layer", name=used)
     try:
         layer = layer_class(RATE, seed=1)
     except Exception as error:  # noqa: BLE001
-        return _fail("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
-    verdict = judge_dropout(lambda x, training: layer(x, training=training))
+        return failure("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
+    observation = observe_dropout(lambda x, training: layer(x, training=training))
+    if "failure" in observation:
+        return observation
+    x = _dropout_inputs(1)
+    try:
+        model = keras.Sequential([keras.Input(shape=(DROPOUT_SHAPE[1],)), layer_class(RATE, seed=2)])
+        observation["predict"] = _numpy(model.predict(x, verbose=0))
+    except Exception as error:  # noqa: BLE001
+        observation["predict_error"] = f"{type(error).__name__}: {error}"
+    return observation
+
+
+def judge_dropout_layer(observation: dict) -> Verdict:
+    verdict = judge_dropout(observation)
     if not verdict.passed:
         return verdict
-    model = keras.Sequential([keras.Input(shape=(DROPOUT_SHAPE[1],)), layer_class(RATE, seed=2)])
-    x = _dropout_inputs(1)
-    if not np.array_equal(_numpy(model.predict(x, verbose=0)), x):
+    if "predict_error" in observation:
+        return _fail("internals.raised", "raised", error=observation["predict_error"])
+    if not np.array_equal(np.asarray(observation["predict"], dtype=np.float64), _dropout_inputs(1)):
         return _fail("internals.dropout.predict", "dropout-predict-changes")
     return verdict
+
+
+def check_dropout_function(function) -> Verdict:
+    """In the notebook: observe and judge at once (the grader does the two apart)."""
+    return judge_dropout_function(observe_dropout_function(function))
+
+
+def check_dropout_layer(layer_class) -> Verdict:
+    return judge_dropout_layer(observe_dropout_layer(layer_class))
 
 
 # ----------------------------------------------------------------------------- batch normalization
@@ -268,36 +335,63 @@ def _momentum_mistake(x_batches, student: dict, momentum: float) -> Verdict | No
     return None
 
 
-def check_batchnorm_layer(layer_class, momentum: float = MOMENTUM, epsilon: float = EPSILON) -> Verdict:
-    """``layer_class(momentum=..., epsilon=...)`` against keras.layers.BatchNormalization, on every
-    case of ``batchnorm_cases``: training outputs, moving statistics after a few steps, inference
-    outputs, gradients with respect to the input, gamma and beta, and which weights train."""
+def observe_batchnorm_layer(layer_class, momentum: float = MOMENTUM, epsilon: float = EPSILON) -> dict:
+    """Kernel side: the student's layer through the protocol on every case of ``training_batches``
+    (outputs, moving statistics, gradients, trainable weights), case by case; a case where the
+    student's code fails ends the record with that failure."""
     import keras
 
     if not isinstance(layer_class, type) or not issubclass(layer_class, keras.layers.Layer):
-        return _fail("internals.not-a-layer", "not-a-layer", name="MyBatchNormalization")
+        return failure("internals.not-a-layer", "not-a-layer", name="MyBatchNormalization")
     used = _uses_forbidden(layer_class, FORBIDDEN["batchnorm"])
     if used:
-        return _fail("internals.forbidden", "uses-keras-layer", name=used)
+        return failure("internals.forbidden", "uses-keras-layer", name=used)
+    cases = []
     for case, batches in training_batches():
         x = batches[0]
-        reference = _keras_reference(batches, momentum, epsilon)
         try:
             layer = layer_class(momentum=momentum, epsilon=epsilon)
             layer.build(x.shape)
             inner = _keras_sublayer(layer, ("BatchNormalization", "LayerNormalization", "Normalization"))
             if inner:
-                return _fail("internals.forbidden", "uses-keras-layer", name=inner)
-            student = _protocol(layer, batches)
+                return dict(failure("internals.forbidden", "uses-keras-layer", name=inner), cases=cases)
+            record = _protocol(layer, batches)
         except KeyError as missing:
-            return _fail("internals.bn.weight-missing", "bn-weight-missing", name=str(missing).strip("'"))
+            return dict(failure("internals.bn.weight-missing", "bn-weight-missing", name=str(missing).strip("'")),
+                        cases=cases)
         except Exception as error:  # noqa: BLE001 - the student's code: say what it raised
-            return _fail("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
-        verdict = _compare(case, batches, reference, student, momentum, epsilon)
+            return dict(failure("internals.raised", "raised", error=f"{type(error).__name__}: {error}"), cases=cases)
+        shapes = [step["output"].shape for step in record["training"]] + [record["inference"].shape]
+        wrong = next((shape for shape in shapes if shape != x.shape), None)
+        if wrong is not None:
+            return dict(failure("internals.shape", "shape", found=tuple(wrong), expected=tuple(x.shape)), cases=cases)
+        cases.append(dict(record, case=case))
+    return {"cases": cases}
+
+
+def judge_batchnorm_layer(observation: dict, momentum: float = MOMENTUM, epsilon: float = EPSILON) -> Verdict:
+    """Grader side: each observed case against keras.layers.BatchNormalization through the same
+    protocol on the same batches, computed here."""
+    batches_of = dict(training_batches())
+    for record in observation.get("cases", []):
+        batches = batches_of[record["case"]]
+        verdict = _compare(record["case"], batches, _keras_reference(batches, momentum, epsilon), record, momentum,
+                           epsilon)
         if verdict is not None:
             return verdict
-    return Verdict(True, t("internals.bn.passed", cases=len(batchnorm_cases()), steps=TRAINING_STEPS,
+    if "failure" in observation:
+        return failed(observation)
+    if len(observation.get("cases", [])) != len(batches_of):
+        return _fail("internals.bn.training-output", "bn-training-output", case="?", difference="inf")
+    return Verdict(True, t("internals.bn.passed", cases=len(batches_of), steps=TRAINING_STEPS,
                            tolerance=f"{TOLERANCE:g}"))
+
+
+def check_batchnorm_layer(layer_class, momentum: float = MOMENTUM, epsilon: float = EPSILON) -> Verdict:
+    """``layer_class(momentum=..., epsilon=...)`` against keras.layers.BatchNormalization, on every
+    case of ``batchnorm_cases``: training outputs, moving statistics after a few steps, inference
+    outputs, gradients with respect to the input, gamma and beta, and which weights train."""
+    return judge_batchnorm_layer(observe_batchnorm_layer(layer_class, momentum, epsilon), momentum, epsilon)
 
 
 def _compare(case, batches, reference, student, momentum, epsilon) -> Verdict | None:

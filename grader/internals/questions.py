@@ -12,15 +12,52 @@ NOTEBOOK = "internals"
 
 @dataclass(frozen=True)
 class Question:
+    """An answer cell that defines a function or a layer class. The grader judges it in two
+    halves: a probe in the student's kernel runs the definition on the check's inputs and writes
+    the numbers (grader/internals/probe.py); the verdict is computed from them in the grader's
+    own process, against Keras' layer (grader/internals/grading.py)."""
+
     key: str  # "q1"
     name: str  # what the answer cell defines: inverted_dropout, MyDropout, MyBatchNormalization
     check: str  # the function of grader.internals.checks that judges it
     solution: str  # the answer cell, ### BEGIN/END SOLUTION around what the student writes
     points: int
+    notebook: str = NOTEBOOK
 
     @property
     def id(self) -> str:
         return f"{NOTEBOOK}_{self.key}"
+
+    @property
+    def title(self) -> str:
+        """The stable English name (pytest's test id)."""
+        return {"q1": "internals Q1 inverted dropout", "q2": "internals Q2 dropout layer",
+                "q3": "internals Q3 batch normalization layer"}[self.key]
+
+    @property
+    def heading(self) -> str:
+        from ..i18n import t
+
+        return t(f"title.{self.id}")
+
+    @property
+    def answer_cell(self) -> str:
+        return f"{self.id}_answer"
+
+    @property
+    def kind(self) -> str:
+        """The check's subject: dropout_function, dropout_layer, batchnorm_layer."""
+        return self.check.removeprefix("check_")
+
+    def probe_source(self, folder, nonce: str) -> str:
+        """Kernel code run right after the answer cell (by the harness)."""
+        return ("from grader.internals.probe import observe as _kit_observe\n"
+                f"_kit_observe(globals(), {self.key!r}, {str(folder)!r}, {nonce!r})\ndel _kit_observe")
+
+    def grade(self, run):
+        from .grading import grade_probed
+
+        return grade_probed(self, run)
 
 
 DROPOUT = Question("q1", "inverted_dropout", "check_dropout_function", '''\
@@ -114,7 +151,9 @@ model = keras.Sequential([
     ### END SOLUTION
     layers.Dense(1),
 ])""",
-        protocol=CONCRETE_PROTOCOL, points_architecture=1, points_val_loss=2)
+        protocol=CONCRETE_PROTOCOL, points_architecture=1, points_val_loss=2,
+        stand_ins=(("MyBatchNormalization", "BatchNormalization"),), history_mismatch="internals.q4.stand-in-differs",
+        judged_as="spotify_q3")
 
 
 SWAP_IN = _swap_in()

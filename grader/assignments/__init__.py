@@ -1,0 +1,94 @@
+"""The kit's assignments, each a unit of its own: its notebooks (generated from its questions),
+its nbgrader releases per language, its questions and how they are graded. The machinery (harness,
+sandbox, grading, reports, pytest, batch) asks this registry and knows no assignment by name.
+
+Every module of this package that defines ``ASSIGNMENT`` (an ``Assignment``) is one; adding a
+module here (and its release folders to pyproject.toml's package data) adds an assignment.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Assignment:
+    key: str  # what --assignment takes: "lesson", "internals"
+    releases: dict  # language -> nbgrader assignment name (one release per language)
+    builders: dict  # notebook name -> function that writes its canonical (solution) notebook
+    questions: tuple  # every question, in notebook order (CodingQuestion, FreeResponse, probed)
+    write_solutions: Callable  # repository root -> paths written under solutions/
+    description: str = ""  # one line for --help
+    order: int = 100  # listing order (the lesson first)
+
+    @property
+    def notebooks(self) -> tuple:
+        return tuple(self.builders)
+
+    @property
+    def name(self) -> str:
+        return self.releases["en"]
+
+    def questions_of(self, notebook: str) -> list:
+        return [q for q in self.questions if q.notebook == notebook]
+
+    def package_folder(self, lang: str) -> str:
+        """Where the wheel carries the student notebooks of ``lang`` (grader/<folder>/)."""
+        return ("exercises" + ("" if self.key == "lesson" else f"_{self.key}")
+                + ("" if lang == "en" else "_" + lang.split("_")[0]))
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple:
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        unit = getattr(importlib.import_module(f"{__name__}.{module.name}"), "ASSIGNMENT", None)
+        if isinstance(unit, Assignment):
+            found.append(unit)
+    return tuple(sorted(found, key=lambda unit: (unit.order, unit.key)))
+
+
+def all_assignments() -> tuple:
+    return _registry()
+
+
+def keys() -> tuple:
+    return tuple(unit.key for unit in _registry())
+
+
+def by_key(key: str) -> Assignment:
+    for unit in _registry():
+        if unit.key == key:
+            return unit
+    raise KeyError(f"no assignment {key!r}: the kit has {', '.join(keys())}")
+
+
+def of_release(name: str) -> Assignment | None:
+    """The assignment of an nbgrader release name (dropout-batchnorm-zh -> the lesson)."""
+    return next((unit for unit in _registry() if name in unit.releases.values()), None)
+
+
+def of_notebook(notebook: str) -> Assignment:
+    for unit in _registry():
+        if notebook in unit.builders:
+            return unit
+    raise KeyError(notebook)
+
+
+def questions_of(notebook: str) -> list:
+    return of_notebook(notebook).questions_of(notebook)
+
+
+def question(question_id: str):
+    for unit in _registry():
+        for q in unit.questions:
+            if q.id == question_id:
+                return q
+    raise KeyError(question_id)
+
+
+def release_names() -> list:
+    return [name for unit in _registry() for name in unit.releases.values()]

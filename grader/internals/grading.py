@@ -1,0 +1,50 @@
+"""Grader side of an internals answer: the probe's record (what the student's code produced on
+the checks' inputs) judged against Keras' own layer in this process; the answer cell's text read
+here for Keras layers used instead of built and for the untouched starter."""
+from __future__ import annotations
+
+from ..i18n import t
+from ..verdict import Verdict
+from . import checks
+from .notebook import STUB
+
+
+def grade_probed(question, run):
+    from ..grading import QuestionResult
+
+    result = QuestionResult(question)
+    result.parts["check"] = (_verdict(question, run), question.points)
+    return result
+
+
+def _verdict(question, run) -> Verdict:
+    from .. import exchange
+
+    cell = question.answer_cell
+    if cell in run.missing_cells:
+        return Verdict(False, t("result.answer-deleted"), not_attempted=True, mistake="not-attempted")
+    source = run.answers.get(cell, "")
+    problems = run.problems_in({cell})
+    if problems:
+        return Verdict(False, t("result.answer-failed", problem=problems[0].describe()), mistake="raised")
+    folder = run.exports.get(question.id)
+    if folder is None:
+        earlier = [p for p in run.problems if p.kind == "dead kernel"]
+        cause = earlier[0].describe() if earlier else t("result.cells-did-not-run")
+        return Verdict(False, t("internals.not-checked", cause=cause))
+    try:
+        record = exchange.load(folder)
+    except exchange.DamagedRecord as error:
+        return Verdict(False, t("internals.record-damaged", error=error), mistake="record-damaged")
+    used = checks.forbidden_in_source(source, checks.FORBIDDEN["batchnorm" if "batchnorm" in question.kind else "dropout"])
+    if used:
+        return checks._fail("internals.forbidden", "uses-keras-layer", name=used)
+    try:
+        verdict = getattr(checks, f"judge_{question.kind}")(record)
+    except (KeyError, TypeError, ValueError, IndexError) as error:  # a record not of the probe's shape
+        return Verdict(False, t("internals.record-damaged", error=f"{type(error).__name__}: {error}"),
+                       mistake="record-damaged")
+    if not verdict.passed and (STUB in source or record.get("failure", {}).get("mistake") == "not-attempted"):
+        return Verdict(False, t("internals.not-attempted", name=question.name), not_attempted=True,
+                       mistake="not-attempted")
+    return verdict
