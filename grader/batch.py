@@ -1,6 +1,7 @@
 """Grade a whole class in parallel on Dask: ``python -m grader batch COURSE``.
 
-Each submission (``submitted/<student>/dropout-batchnorm/``) is one Dask task that grades it in
+Each submission (``submitted/<student>/dropout-batchnorm/``, or the release of the assignment
+that ``--assignment`` names) is one Dask task that grades it in
 its own sandboxed kernel. With no options a local cluster sized to the machine is started; with
 ``--scheduler ADDRESS`` the work goes to an existing cluster. Results are recorded only by this
 process, one at a time, as tasks finish: a JSON per student (the resume marker), the feedback
@@ -18,26 +19,39 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .questions import ASSIGNMENTS, CODING, NOTEBOOKS
+from .assignments import by_key, of_release
 
 RESULTS_FOLDER = "kit-grades"
 CSV_NAME = "kit-grades.csv"
+
+
+def results_folder(key: str) -> str:
+    """kit-grades/ for the lesson, kit-grades-<key>/ for another assignment."""
+    return RESULTS_FOLDER if key == "lesson" else f"{RESULTS_FOLDER}-{key}"
+
+
+def csv_name(key: str) -> str:
+    return CSV_NAME if key == "lesson" else f"{RESULTS_FOLDER}-{key}.csv"
 
 
 @dataclass(frozen=True)
 class Job:
     student: str
     path: str
-    assignment: str = ASSIGNMENTS["en"]  # the language release the student took
+    assignment: str = "dropout-batchnorm"  # the language release the student took
+
+    @property
+    def unit(self):
+        return of_release(self.assignment)
 
 
-def find_submissions(course_or_submitted: Path) -> tuple[Path, list[Job]]:
-    """The course root and one job per ``submitted/<student>/<assignment>/`` folder."""
+def find_submissions(course_or_submitted: Path, key: str = "lesson") -> tuple[Path, list[Job]]:
+    """The course root and one job per ``submitted/<student>/<release>/`` folder of the assignment."""
     base = Path(course_or_submitted).resolve()
     submitted = base / "submitted" if (base / "submitted").is_dir() else base
     course = submitted.parent if submitted.name == "submitted" else base
     jobs = {}
-    for assignment in ASSIGNMENTS.values():  # a mixed class: each student took one release
+    for assignment in by_key(key).releases.values():  # a mixed class: each student took one release
         for folder in sorted(submitted.glob(f"*/{assignment}")):
             if folder.is_dir():
                 jobs.setdefault(folder.parent.name, Job(folder.parent.name, str(folder), assignment))
@@ -63,7 +77,7 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str |
         from .training_cache import TrainingCache
 
         cache = None if cache_dir is None else TrainingCache(Path(cache_dir)) if cache_dir else "default"
-        report = grade(job.path, cell_timeout=cell_timeout, cache=cache)
+        report = grade(job.path, cell_timeout=cell_timeout, cache=cache, assignment=job.unit.key)
     except SubmissionError as error:
         return {"student": job.student, "assignment": job.assignment, "error": str(error), "points": 0,
                 "notebooks": []}
@@ -109,12 +123,11 @@ def check_worker() -> dict:
 
 def ensure_assignment(gradebook, assignment: str) -> None:
     """Register the assignment's notebooks and grade cells (what generate_assignment records)."""
-    from .notebook_source import NOTEBOOK_BUILDERS
-
+    unit = of_release(assignment)
     gradebook.update_or_create_assignment(assignment)
-    for name in NOTEBOOKS:
+    for name, build in unit.builders.items():
         gradebook.update_or_create_notebook(name, assignment)
-        for cell in NOTEBOOK_BUILDERS[name]().cells:
+        for cell in build().cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
                 gradebook.update_or_create_grade_cell(meta["grade_id"], name, assignment,
@@ -129,26 +142,26 @@ def record_gradebook(db_url: str, result: dict) -> None:
         for q in nb["questions"]:
             for name, part in (q.get("parts") or {}).items():
                 parts[f"{q['id']}_{name}"] = part["points"]
-    assignment = result.get("assignment") or ASSIGNMENTS["en"]
+    assignment = result["assignment"]
     with Gradebook(db_url) as gradebook:
         ensure_assignment(gradebook, assignment)
         gradebook.update_or_create_student(result["student"])
         gradebook.update_or_create_submission(assignment, result["student"])
-        for question in CODING:
-            for name in ("architecture", "val_loss"):
-                grade = gradebook.find_grade(f"{question.id}_{name}", question.notebook, assignment, result["student"])
+        for question in of_release(assignment).questions:
+            for name, cell in getattr(question, "grade_cells", {}).items():
+                grade = gradebook.find_grade(cell, question.notebook, assignment, result["student"])
                 grade.auto_score = float(parts.get(f"{question.id}_{name}", 0))
         gradebook.db.commit()
 
 
 class Recorder:
-    def __init__(self, course: Path, db_url: str, language: str | None = None):
-        self.course, self.db_url, self.language = course, db_url, language
+    def __init__(self, course: Path, db_url: str, language: str | None = None, key: str = "lesson"):
+        self.course, self.db_url, self.language, self.unit = course, db_url, language, by_key(key)
         # nbgrader's Gradebook runs `alembic` from PATH: make sure this environment's is found.
         scripts = str(Path(sys.executable).parent)
         if scripts not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-        self.results = course / RESULTS_FOLDER
+        self.results = course / results_folder(key)
         self.results.mkdir(parents=True, exist_ok=True)
 
     def done(self, student: str) -> bool:
@@ -158,7 +171,7 @@ class Recorder:
         student = result["student"]
         html = result.pop("html", None)
         if html:
-            page = self.course / "feedback" / student / (result.get("assignment") or ASSIGNMENTS["en"]) / "kit-feedback.html"
+            page = self.course / "feedback" / student / result["assignment"] / "kit-feedback.html"
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(html)
         record_gradebook(self.db_url, result)
@@ -167,14 +180,17 @@ class Recorder:
         os.replace(partial, self.results / f"{student}.json")  # written last: marks the student done
 
     def write_overview(self) -> None:
-        """The class overview page, CSV and JSON (overview.py), from every recorded result."""
+        """The class overview page, CSV and JSON (overview.py), from every recorded result (the
+        lesson's: the overview reads its questions)."""
         from .overview import records_from_kit_grades, write_overview
 
+        if self.unit.key != "lesson":
+            return
         write_overview(records_from_kit_grades(self.results), self.course, self.language)
 
     def write_csv(self) -> Path:
-        path = self.course / CSV_NAME
-        ids = [f"{q.id}_{part}" for q in CODING for part in ("architecture", "val_loss")]
+        path = self.course / csv_name(self.unit.key)
+        ids = [f"{q.id}_{part}" for q in self.unit.questions for part in getattr(q, "grade_cells", {})]
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["student", "points", "max_points", "error", *ids])
@@ -182,7 +198,7 @@ class Recorder:
                 result = json.loads(file.read_text())
                 parts = {f"{q['id']}_{name}": part["points"] for nb in result.get("notebooks", [])
                          for q in nb["questions"] for name, part in (q.get("parts") or {}).items()}
-                writer.writerow([result["student"], result.get("points", 0), result.get("max_points", 15),
+                writer.writerow([result["student"], result.get("points", 0), result.get("max_points", ""),
                                  result.get("error") or "", *(parts.get(i, 0) for i in ids)])
         return path
 
@@ -192,7 +208,8 @@ class Recorder:
 def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: int | None = None,
               force: bool = False, retries: int = 2, cell_timeout: int = 300, db_url: str | None = None,
               progress: bool = True, on_submitted=None, threads: int | None = None,
-              allow_unsandboxed: bool = False, cache_dir: str | None = "", lang: str | None = None) -> dict:
+              allow_unsandboxed: bool = False, cache_dir: str | None = "", lang: str | None = None,
+              assignment: str = "lesson") -> dict:
     """Grade every submission not yet graded; ``threads`` per kernel defaults to cores / workers.
     ``cache_dir``: the training cache ("" the default folder, None none); with ``--scheduler`` it
     must be a folder every worker reaches (a shared file system), or each machine keeps its own."""
@@ -200,10 +217,11 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
 
     from .sandbox import GraderUnavailable
 
-    course, jobs = find_submissions(course_or_submitted)
-    recorder = Recorder(course, db_url or f"sqlite:///{course / 'gradebook.db'}", lang)
+    course, jobs = find_submissions(course_or_submitted, assignment)
+    recorder = Recorder(course, db_url or f"sqlite:///{course / 'gradebook.db'}", lang, assignment)
     todo = [job for job in jobs if force or not recorder.done(job.student)]
-    summary = {"course": str(course), "submissions": len(jobs), "skipped": len(jobs) - len(todo),
+    summary = {"course": str(course), "assignment": assignment, "submissions": len(jobs),
+               "skipped": len(jobs) - len(todo),
                "graded": 0, "failed": 0, "seconds": 0.0, "grader_errors": {}}
     if not todo:
         recorder.write_csv()
@@ -311,21 +329,25 @@ def main(argv) -> int:
                                        "DROPOUT_KIT_LANG, else en); each student's feedback is in their notebooks' language")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="grade even where student code cannot be sandboxed (it runs with your rights)")
+    from .cli import _assignment_option
+
+    _assignment_option(parser, "lesson")
     args = parser.parse_args(argv)
     from .sandbox import GraderUnavailable
 
     try:
         summary = run_batch(args.course, args.scheduler, args.workers, args.force, args.retries, args.timeout,
                             args.db, threads=args.threads, allow_unsandboxed=args.no_sandbox,
-                            cache_dir=None if args.no_cache else (args.cache_dir or ""), lang=args.lang)
+                            cache_dir=None if args.no_cache else (args.cache_dir or ""), lang=args.lang,
+                            assignment=args.assignment)
     except GraderUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from .overview import HTML_NAME
 
     print(f"{summary['graded']} graded ({summary['failed']} without full marks), {summary['skipped']} already "
-          f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / CSV_NAME}; "
-          f"class overview: {Path(summary['course']) / HTML_NAME}")
+          f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / csv_name(args.assignment)}"
+          + (f"; class overview: {Path(summary['course']) / HTML_NAME}" if args.assignment == "lesson" else ""))
     for student, why in summary["grader_errors"].items():
         print(f"error: {student} was NOT graded (the grader failed, not the student): {why}", file=sys.stderr)
     return 2 if summary["grader_errors"] else 0

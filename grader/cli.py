@@ -1,7 +1,8 @@
 """python -m grader: grade a submission (the main job), or build, calibrate, batch-grade.
 
     python -m grader PATH [--json REPORT.json] [--html REPORT.html]
-    python -m grader exercises DEST copy the student notebooks (wine, spotify) into DEST
+    python -m grader exercises DEST copy the student notebooks into DEST (--assignment internals:
+                                    the under-the-hood notebook)
     python -m grader build          regenerate solutions/ and exercises/
     python -m grader calibrate      re-measure the val_loss reference (about 30 min)
     python -m grader batch COURSE   grade a whole class in parallel (see --help)
@@ -33,15 +34,13 @@ def build_notebooks(args) -> int:
     import subprocess
     import tempfile
 
-    from .internals.notebook_source import write_solutions as write_internals
-    from .internals.questions import ASSIGNMENTS as INTERNALS
-    from .notebook_source import write_solutions
-    from .questions import ASSIGNMENTS
+    from .assignments import all_assignments, release_names
 
-    for path in write_solutions(ROOT) + write_internals(ROOT):
-        print(f"wrote {path.relative_to(ROOT)}")
+    for unit in all_assignments():
+        for path in unit.write_solutions(ROOT):
+            print(f"wrote {path.relative_to(ROOT)}")
     with tempfile.TemporaryDirectory() as scratch:  # a throwaway gradebook, not the course's
-        for assignment in [*ASSIGNMENTS.values(), *INTERNALS.values()]:
+        for assignment in release_names():
             command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
                        "--db", f"sqlite:///{scratch}/gradebook.db"]
             status = subprocess.call(command, cwd=ROOT, env=nbgrader_env())
@@ -61,9 +60,7 @@ def copy_exercises(argv) -> int:
     parser.add_argument("dest", type=Path, nargs="?", default=Path("."), help="folder (default: here)")
     parser.add_argument("--force", action="store_true", help="overwrite notebooks already there")
     parser.add_argument("--lang", default="en", help="en (default) or zh_CN: the notebooks in Simplified Chinese")
-    parser.add_argument("--assignment", choices=("lesson", "internals"), default="lesson",
-                        help="lesson (default): wine and spotify; internals: build dropout and batch "
-                             "normalization yourself (checked in the notebook and by nbgrader)")
+    _assignment_option(parser, "lesson")
     args = parser.parse_args(argv)
     from .i18n import normalize
 
@@ -75,11 +72,19 @@ def copy_exercises(argv) -> int:
             continue
         shutil.copyfile(source, target)
         print(f"wrote {target}")
-    if args.assignment == "internals":
-        print("Open it in Jupyter; each answer has a check cell that says at once what to change.")
-    else:
-        print(f"Open them in Jupyter; check your work with: cd {args.dest} && pytest --pyargs grader")
+    print(f"Open them in Jupyter; each answer has a check cell that says at once what to change. Grade "
+          f"your work with: cd {args.dest} && pytest --pyargs grader")
     return 0
+
+
+def _assignment_option(parser, default: str | None) -> None:
+    from .assignments import all_assignments
+
+    units = all_assignments()
+    parser.add_argument("--assignment", choices=[u.key for u in units], default=default,
+                        help="; ".join(f"{u.key}: {u.description}" for u in units)
+                        + (f" (default: {default})" if default else
+                           " (default: the first whose notebooks the folder holds)"))
 
 
 def calibrate(args) -> int:
@@ -112,6 +117,7 @@ def grade_command(argv) -> int:
     parser.add_argument("--cache-dir", type=Path, help="training cache folder (default: DROPOUT_KIT_TRAINING_CACHE, "
                                                        "else the user cache folder)")
     parser.add_argument("--lang", help="language of the feedback: en or zh_CN (default: the notebooks' own)")
+    _assignment_option(parser, None)
     args = parser.parse_args(argv)
 
     from .harness import DEFAULT_CELL_TIMEOUT, SubmissionError, print_progress
@@ -122,7 +128,8 @@ def grade_command(argv) -> int:
     try:
         report = grade(args.path, cell_timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
                        progress=None if args.quiet else print_progress, expect_all=args.path.is_dir(),
-                       cache=cache_option(args.no_cache, args.cache_dir), lang=args.lang)
+                       cache=cache_option(args.no_cache, args.cache_dir), lang=args.lang,
+                       assignment=args.assignment)
     except SubmissionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,8 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up
 
 def default_submission() -> Path:
     """The notebooks in the current folder if it has them, else a clone's exercises/."""
+    from grader.submission import assignments_in
+
     here = Path.cwd()
-    if any((here / f"{name}.ipynb").exists() for name in ("wine", "spotify")) or not (REPOSITORY / "exercises").is_dir():
+    if assignments_in(here) or not (REPOSITORY / "exercises").is_dir():
         return here
     return REPOSITORY / "exercises"
 
@@ -30,58 +32,89 @@ def pytest_addoption(parser):
     group.addoption("--submission", type=Path, default=None,
                     help="folder or notebook to grade (default: the notebooks in the current folder, "
                      "else a clone's exercises/)")
+    group.addoption("--assignment", default=None, dest="grader_assignment",
+                    help="which assignment to grade: lesson (wine, spotify) or internals "
+                         "(default: every one whose notebooks are there)")
     group.addoption("--no-cache", action="store_true", dest="grader_no_cache",
                     help="train every model in its notebook (no training cache)")
     group.addoption("--cell-timeout", type=int, default=None, help="seconds per cell (default 300)")
     group.addoption("--report", type=Path, default=Path("reports") / "feedback.html",
-                    help="where to write the HTML feedback report (default reports/feedback.html)")
+                    help="where to write the HTML feedback report (default reports/feedback.html; "
+                         "another assignment's gets its name added: feedback-internals.html)")
     group.addoption("--json", type=Path, default=None, dest="grader_json",
                     help="also write a machine-readable report (JSON) here")
     group.addoption("--lang", default=None, dest="grader_lang",
                     help="language of the feedback: en or zh_CN (default: the notebooks' own)")
 
 
+def selected_assignments(config) -> list:
+    """The assignments this run grades: the one --assignment names, else every one whose
+    notebooks the submission holds (the lesson when it holds none: grading then says so)."""
+    from grader.assignments import by_key
+    from grader.submission import assignments_in
+
+    chosen = config.getoption("grader_assignment")
+    if chosen:
+        try:
+            return [by_key(chosen)]
+        except KeyError as error:
+            raise pytest.UsageError(str(error.args[0])) from None
+    target = config.getoption("--submission") or default_submission()
+    return assignments_in(target) or [by_key("lesson")]
+
+
+def _named_for(path: Path, unit) -> Path:
+    """The lesson's report at the path asked for; another assignment's beside it, named for it."""
+    return path if unit.key == "lesson" else path.with_name(f"{path.stem}-{unit.key}{path.suffix}")
+
+
 @pytest.fixture(scope="session")
 def graded(request):
+    """Assignment key -> its SubmissionReport, each graded once per session."""
     from grader.harness import DEFAULT_CELL_TIMEOUT, SubmissionError
     from grader.report import write_html, write_json
     from grader.sandbox import GraderUnavailable
     from grader.submission import grade
 
-    target = request.config.getoption("--submission") or default_submission()
-    capture = request.config.pluginmanager.getplugin("capturemanager")
+    config = request.config
+    target = config.getoption("--submission") or default_submission()
+    capture = config.pluginmanager.getplugin("capturemanager")
 
     def progress(message: str) -> None:
         with capture.global_and_fixture_disabled():
             print(f"\n  {message}", end="", flush=True)
 
-    try:
-        report = grade(target, cell_timeout=request.config.getoption("--cell-timeout") or DEFAULT_CELL_TIMEOUT,
-                       progress=progress, expect_all=Path(target).is_dir(),
-                       cache=None if request.config.getoption("grader_no_cache") else "default",
-                       lang=request.config.getoption("grader_lang"))
-    except SubmissionError as error:
-        pytest.fail(str(error), pytrace=False)
-    except GraderUnavailable as error:  # the grader's failure, never the student's: stop, grade nothing
-        pytest.exit(str(error), returncode=2)
-    request.config._grader_sandbox = report.sandbox
+    reports, paths = {}, []
+    for unit in selected_assignments(config):
+        try:
+            report = grade(target, cell_timeout=config.getoption("--cell-timeout") or DEFAULT_CELL_TIMEOUT,
+                           progress=progress, expect_all=Path(target).is_dir(),
+                           cache=None if config.getoption("grader_no_cache") else "default",
+                           lang=config.getoption("grader_lang"), assignment=unit.key)
+        except SubmissionError as error:
+            pytest.fail(str(error), pytrace=False)
+        except GraderUnavailable as error:  # the grader's failure, never the student's: stop, grade nothing
+            pytest.exit(str(error), returncode=2)
+        config._grader_sandbox = report.sandbox
+        paths.append(write_html(report, _named_for(config.getoption("--report"), unit)))
+        if config.getoption("grader_json"):
+            write_json(report, _named_for(config.getoption("grader_json"), unit))
+        config._grader_language = report.language
+        reports[unit.key] = report
     with capture.global_and_fixture_disabled():
         print()
-    path = write_html(report, request.config.getoption("--report"))
-    if request.config.getoption("grader_json"):
-        write_json(report, request.config.getoption("grader_json"))
-    request.config._grader_report_path = path
-    request.config._grader_language = report.language
-    return report
+    config._grader_report_paths = paths
+    return reports
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     sandbox = getattr(config, "_grader_sandbox", None)
     if sandbox is not None and not sandbox.active:
         terminalreporter.write_line(sandbox.warning(), yellow=True, bold=True)
-    path = getattr(config, "_grader_report_path", None)
-    if path:
+    paths = getattr(config, "_grader_report_paths", None)
+    if paths:
         from grader.i18n import t, use
 
         with use(getattr(config, "_grader_language", None)):
-            terminalreporter.write_line(t("pytest.report", path=path))
+            for path in paths:
+                terminalreporter.write_line(t("pytest.report", path=path))

@@ -66,6 +66,11 @@ class CodingQuestion:
         return self.judged_as or self.id
 
     @property
+    def grade_cells(self) -> dict:
+        """Part of the verdict -> nbgrader grade cell that holds its points."""
+        return {"architecture": f"{self.id}_architecture", "val_loss": f"{self.id}_val_loss"}
+
+    @property
     def id(self) -> str:
         return f"{self.notebook}_{self.key}"
 

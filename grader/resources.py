@@ -12,14 +12,12 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 REPOSITORY = PACKAGE.parent
 # name inside the package -> folder in the repository
-SHIPPED = {"datasets": "datasets", "exercises": "exercises/dropout-batchnorm",
-           "exercises_zh": "exercises/dropout-batchnorm-zh",
-           "exercises_internals": "exercises/dropout-batchnorm-internals",
-           "exercises_internals_zh": "exercises/dropout-batchnorm-internals-zh"}
+# (the student notebooks: see ``exercises``, one folder per assignment and language)
+SHIPPED = {"datasets": "datasets"}
 
 
 def shipped(folder: str) -> Path:
-    """The folder of shipped files named ``folder`` ("datasets" or "exercises")."""
+    """The folder of shipped files named ``folder`` ("datasets")."""
     inside = PACKAGE / folder
     if inside.is_dir():
         return inside
@@ -36,6 +34,15 @@ def manifest_path() -> Path:
 
 def exercises(lang: str = "en", assignment: str = "lesson") -> dict:
     """Notebook name -> path of the student notebooks shipped with the kit, in ``lang``;
-    ``assignment``: "lesson" (wine, spotify) or "internals" (under the hood)."""
-    folder = "exercises" + ("" if assignment == "lesson" else "_internals") + ("" if lang == "en" else "_zh")
-    return {path.stem: path for path in sorted(shipped(folder).glob("*.ipynb"))}
+    ``assignment``: the key of one of the kit's assignments (grader/assignments/)."""
+    from .assignments import by_key
+
+    unit = by_key(assignment)
+    folder = unit.package_folder(lang)
+    inside = PACKAGE / folder
+    found = inside if inside.is_dir() else REPOSITORY / "exercises" / unit.releases[lang]
+    if not found.is_dir():
+        raise FileNotFoundError(f"The kit's notebooks of {unit.releases[lang]} are missing: neither {inside} nor "
+                                f"{found} exists. Reinstall the kit (pip install dropout-batchnorm-kit, or pip "
+                                "install . in a clone).")
+    return {path.stem: path for path in sorted(found.glob("*.ipynb"))}

@@ -1,15 +1,21 @@
-"""The tests that ``pytest grader`` runs: one per question of the assignment. Their names are the
-questions' stable English titles; what they say is in the language of the graded notebooks."""
+"""The tests that ``pytest grader`` runs: one per question of each graded assignment. Their names
+are the questions' stable English titles; what they say is in the language of the graded notebooks."""
 import pytest
 
 from grader.i18n import t, use
-from grader.questions import QUESTIONS
+from grader.pytest_plugin import selected_assignments
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=[q.title for q in QUESTIONS])
-def test_question(question, graded):
-    with use(graded.language):
-        result = next((r for r in graded.results if r.question is question), None)
+def pytest_generate_tests(metafunc):
+    if "question" in metafunc.fixturenames:
+        questions = [(unit.key, q) for unit in selected_assignments(metafunc.config) for q in unit.questions]
+        metafunc.parametrize("assignment, question", questions, ids=[q.title for _, q in questions])
+
+
+def test_question(assignment, question, graded):
+    report = graded[assignment]
+    with use(report.language):
+        result = next((r for r in report.results if r.question is question), None)
         if result is None:
             pytest.skip(t("pytest.not-submitted", notebook=question.notebook))
         if result.manual:

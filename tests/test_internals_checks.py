@@ -79,3 +79,68 @@ def test_the_tolerances_separate_the_right_implementations_from_the_wrong_ones(_
             assert values <= TOLERANCE / 5 and gradients <= GRADIENT_TOLERANCE / 5, (name, values, gradients)
         else:
             assert values >= 10 * TOLERANCE or gradients >= 10 * GRADIENT_TOLERANCE, (name, values, gradients)
+
+
+# ----------------------------------------------------------------------------- the grader's path
+
+def _verdict_as_graded(kind, name, code, tmp_path):
+    """What ``python -m grader`` does, minus the kernel: the probe's half records the outputs,
+    the record crosses through files (exchange.py), the grader's half judges the numbers and reads
+    the answer cell's text (not the objects) for Keras layers."""
+    from grader import exchange
+    from grader.internals import checks
+
+    namespace = define(code, name)
+    subject = {"function": "dropout_function", "layer": "dropout_layer", "batchnorm": "batchnorm_layer"}[kind]
+    answer = namespace[{"function": "inverted_dropout", "layer": "MyDropout", "batchnorm": "MyBatchNormalization"}[kind]]
+    exchange.save(tmp_path / name, getattr(checks, f"observe_{subject}")(answer))
+    record = exchange.load(tmp_path / name)
+    used = checks.forbidden_in_source(code, checks.FORBIDDEN["batchnorm" if kind == "batchnorm" else "dropout"])
+    if used:
+        return checks._fail("internals.forbidden", "uses-keras-layer", name=used)
+    return getattr(checks, f"judge_{subject}")(record)
+
+
+@pytest.mark.parametrize("kind,name,code,passes,mistake", CASES, ids=[c[1] for c in CASES])
+def test_the_graders_path_gives_every_implementation_the_same_verdict(kind, name, code, passes, mistake, _sources,
+                                                                       tmp_path):
+    in_notebook = _verdict(kind, name, code, _sources)
+    graded = _verdict_as_graded(kind, name, code, tmp_path)
+    assert (graded.passed, graded.mistake) == (passes, mistake), graded.text()
+    assert graded.message == in_notebook.message
+
+
+def test_a_record_from_the_kernel_is_data_never_code(tmp_path):
+    """The record is written where student code runs: object arrays (pickles), a missing or
+    non-numeric array, a record that is not a dict and an oversized one are all refused."""
+    import json
+
+    import numpy as np
+
+    from grader import exchange
+
+    exchange.save(tmp_path / "ok", {"a": np.arange(3.0), "b": [None, "x", {"c": np.ones((2, 2), "float32")}]})
+    back = exchange.load(tmp_path / "ok")
+    assert back["a"].tolist() == [0.0, 1.0, 2.0] and back["b"][2]["c"].shape == (2, 2)
+
+    np.savez(tmp_path / "ok" / exchange.ARRAYS, a0=np.array([object()], dtype=object))
+    with pytest.raises(exchange.DamagedRecord):
+        exchange.load(tmp_path / "ok")
+    np.savez(tmp_path / "ok" / exchange.ARRAYS, a0=np.array(["text"]))
+    with pytest.raises(exchange.DamagedRecord):
+        exchange.load(tmp_path / "ok")
+    np.savez(tmp_path / "ok" / exchange.ARRAYS)
+    with pytest.raises(exchange.DamagedRecord):
+        exchange.load(tmp_path / "ok")
+    (tmp_path / "ok" / exchange.RECORD).write_text(json.dumps([1, 2]))
+    with pytest.raises(exchange.DamagedRecord):
+        exchange.load(tmp_path / "ok")
+    (tmp_path / "ok" / exchange.RECORD).write_text("{not json")
+    with pytest.raises(exchange.DamagedRecord):
+        exchange.load(tmp_path / "ok")
+    with open(tmp_path / "ok" / exchange.ARRAYS, "wb") as handle:
+        handle.truncate(exchange.MAX_BYTES + 1)
+    with pytest.raises(exchange.DamagedRecord, match="larger"):
+        exchange.load(tmp_path / "ok")
+    with pytest.raises(exchange.DamagedRecord):
+        exchange.load(tmp_path / "nothing-there")

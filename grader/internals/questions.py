@@ -45,6 +45,11 @@ class Question:
         return f"{self.id}_answer"
 
     @property
+    def grade_cells(self) -> dict:
+        """Part of the verdict -> nbgrader grade cell that holds its points."""
+        return {"check": f"{self.id}_test"}
+
+    @property
     def kind(self) -> str:
         """The check's subject: dropout_function, dropout_layer, batchnorm_layer."""
         return self.check.removeprefix("check_")
