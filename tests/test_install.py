@@ -123,3 +123,7 @@ def test_the_internals_notebook_comes_with_the_wheel(installed):
     result = run(["-m", "grader", "exercises", "deeper", "--assignment", "internals"], installed)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (installed["work"] / "deeper").glob("*.ipynb")] == ["internals.ipynb"]
+    graded = run(["-m", "pytest", "--pyargs", "grader", "-p", "no:cacheprovider"], installed,
+                 cwd=installed["work"] / "deeper")  # the student's self-check, from her folder
+    assert graded.returncode == 1 and "4 failed" in graded.stdout, graded.stdout[-3000:] + graded.stderr[-3000:]
+    assert graded.stdout.count("is still the starter code") == 3, graded.stdout[-3000:]
