@@ -53,7 +53,8 @@ def test_the_wheel_carries_everything_the_kit_reads(wheel):
                    "grader/exercises_internals/internals.ipynb", "grader/exercises_internals_zh/internals.ipynb",
                    "grader/locale/en/LC_MESSAGES/kit.po", "grader/locale/zh_CN/LC_MESSAGES/kit.po",
                    "grader/fonts/DropoutKitSansSC.otf", "grader/fonts/OFL.txt",
-                   "grader/reference.json", "grader/notebook_source.py", "grader/test_notebooks.py"):
+                   "grader/reference.json", "grader/notebook_source.py", "grader/test_notebooks.py",
+                   "grader/internals/reference.json", "grader/assignments/internals.py"):
         assert needed in names, needed
     assert not any(name.startswith(("solutions/", "tests/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

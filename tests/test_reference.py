@@ -52,3 +52,27 @@ def test_an_edited_history_is_caught():
     forged = dict(run, val_loss=[v * 0.5 for v in run["val_loss"]])
     verdict = check_val_loss(BY_ID["spotify_q1"], run["evaluated_val_loss"], forged)
     assert not verdict.passed and "changed after training" in verdict.message
+
+
+def test_the_internals_reference_is_calibrated_on_this_data_and_inside_the_band():
+    """grader/internals/reference.json (python -m grader.internals.calibrate): the swap-in model
+    with the solution's own layers lands, every seed, under the thresholds of the Keras-layer
+    model that judge it; the recorded bound and tolerances are the ones the checks use."""
+    import json
+
+    from grader.data import manifest
+    from grader.internals import checks
+    from grader.internals.calibrate import REFERENCE_PATH
+    from grader.internals.questions import SWAP_IN
+
+    recorded = json.loads(REFERENCE_PATH.read_text())
+    assert recorded["data_sha256"] == {"concrete.csv": manifest()["concrete.csv"]["sha256"]}
+    assert recorded["swap_in"]["judged_as"] == SWAP_IN.band_id == "spotify_q3"
+    keras_band = band(SWAP_IN.band_id)
+    runs = recorded["swap_in"]["runs"]
+    assert len(runs) >= 5
+    for run in runs:
+        assert run["min_val_loss"] <= keras_band.threshold and run["evaluated_val_loss"] <= keras_band.final_threshold
+    assert recorded["dropout"]["half_width"] == pytest.approx(checks.zero_fraction_bound())
+    assert (recorded["batchnorm"]["tolerance"], recorded["batchnorm"]["gradient_tolerance"]) == (
+        checks.TOLERANCE, checks.GRADIENT_TOLERANCE)
