@@ -95,6 +95,10 @@ def _array_digest(array) -> str:
     return hashlib.sha256(head + array.tobytes()).hexdigest()
 
 
+class _NotReusable(Exception):
+    """A training the cache knowingly leaves to the notebook (the reason is the message)."""
+
+
 def capture(namespace: dict, folder: str) -> None:
     """In the student's kernel, right before the training cell: write what the key needs to
     ``folder`` (model.keras, variables.npz, state.json), or state.json with ``ok: false``."""
@@ -111,7 +115,7 @@ def capture(namespace: dict, folder: str) -> None:
         own = sorted({type(layer).__name__ for layer in model._flatten_layers(include_self=False)
                       if not type(layer).__module__.startswith("keras")})
         if own:  # the trainer runs only the kit's code: it cannot rebuild a class of the notebook's
-            raise TypeError(f"the model holds layers written in the notebook ({', '.join(own)})")
+            raise _NotReusable(f"the model holds layers written in the notebook ({', '.join(own)})")
         arrays = {name: namespace.get(name) for name in ("X_train", "X_valid", "y_train", "y_valid")}
         if not all(isinstance(a, np.ndarray) for a in arrays.values()):
             raise TypeError("the data are not NumPy arrays")
@@ -119,6 +123,8 @@ def capture(namespace: dict, folder: str) -> None:
         np.savez(os.path.join(folder, "variables.npz"), *[np.asarray(v.numpy()) for v in model.variables])
         state = {"ok": True, "streams": _random_streams(),
                  "data": {name: _array_digest(a) for name, a in arrays.items()}}
+    except _NotReusable as reason:
+        state = {"ok": False, "why": str(reason)[:300]}
     except Exception as error:  # noqa: BLE001 - not cacheable: the cell trains as before
         state = {"ok": False, "why": f"{type(error).__name__}: {error}"[:300]}
     with open(os.path.join(folder, "state.json"), "w") as handle:

@@ -106,6 +106,7 @@ def test_mistakes_are_named_and_a_tampering_cell_changes_nothing(root, tmp_path)
     found = questions(json.loads((tmp_path / "r.json").read_text()))
     assert found["internals_q1"]["parts"]["check"]["mistake"] == "dropout-not-inverted"
     assert found["internals_q2"]["parts"]["check"]["mistake"] == "dropout-not-inverted"
+    assert "fix Q1 and this passes too" in found["internals_q2"]["message"]  # the fix is in Q1's answer
     assert found["internals_q3"]["parts"]["check"]["mistake"] == "bn-unbiased-variance"
     assert "n - 1" in found["internals_q3"]["message"]
     assert found["internals_q4"]["parts"]["architecture"]["not_attempted"] is True

@@ -13,8 +13,22 @@ def grade_probed(question, run):
     from ..grading import QuestionResult
 
     result = QuestionResult(question)
-    result.parts["check"] = (_verdict(question, run), question.points)
+    verdict = _verdict(question, run)
+    if question.key == "q2" and not verdict.passed and verdict.mistake not in (None, "not-attempted", "raised"):
+        verdict = _blame_q1(verdict, run)
+    result.parts["check"] = (verdict, question.points)
     return result
+
+
+def _blame_q1(verdict: Verdict, run) -> Verdict:
+    """MyDropout calls the student's inverted_dropout: when Q1's record shows the same mistake,
+    the fix is in Q1, and the message says so."""
+    from .questions import DROPOUT
+
+    first = _verdict(DROPOUT, run)
+    if first.mistake != verdict.mistake:
+        return verdict
+    return Verdict(False, t("internals.q2.from-q1", message=verdict.message), mistake=verdict.mistake)
 
 
 def _verdict(question, run) -> Verdict:
