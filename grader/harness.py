@@ -81,7 +81,8 @@ def cell_label(grade_id: str) -> str:
     parts = grade_id.split("_")
     if len(parts) >= 3 and parts[1].startswith("q"):
         question = f"{parts[0]} {parts[1].upper()}"
-        role = parts[2] if parts[2] in ("model", "train", "seed", "data") else "other"
+        role = {"answer": "model"}.get(parts[2], parts[2])  # a question's answer cell, whatever it defines
+        role = role if role in ("model", "train", "seed", "data") else "other"
         return t(f"cell.{role}", question=question, id=grade_id)
     if grade_id.endswith("_setup"):
         return t("cell.setup", id=grade_id)

@@ -152,3 +152,25 @@ def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path
         "internals_q4_architecture": 1, "internals_q4_val_loss": 2}
     assert all(auto == 0 for (auto, _, _) in scores_of(course, ASSIGNMENTS["zh_CN"]).values())
     assert (course / "feedback" / "bo" / ASSIGNMENTS["zh_CN"] / "kit-feedback.html").read_text().count("起始") >= 3
+
+
+def test_an_endless_loop_and_a_killed_kernel_fail_only_their_questions(root, tmp_path):
+    """Q1's dropout never returns at training (its probe is stopped; Q2, which calls it, too);
+    Q3's build kills the kernel (restarted: Q4 is still graded)."""
+    with use("en"):
+        q3 = next(c.source for c in internals_notebook().cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "internals_q3_answer")
+    folder = submission(tmp_path / "hostile", {
+        "internals_q1_answer": "def inverted_dropout(x, rate, training, seed_generator):\n"
+                               "    while training:\n        pass\n    return x\n",
+        "internals_q3_answer": q3.replace("        n = input_shape[-1]", "        import os; os._exit(3)\n"
+                                                                        "        n = input_shape[-1]"),
+        "internals_q4_model": STARTER_Q4})
+    result = run(["-m", "grader", str(folder), "--json", str(tmp_path / "r.json"), "--timeout", "10", "--quiet"],
+                 cwd=root)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    found = questions(json.loads((tmp_path / "r.json").read_text()))
+    for q in ("internals_q1", "internals_q2"):
+        assert "ran longer than the time limit" in found[q]["message"], found[q]["message"]
+    assert "kernel died" in found["internals_q3"]["message"] and "internals_q3_answer" in found["internals_q3"]["message"]
+    assert "still the starter model" in found["internals_q4"]["message"]
