@@ -180,13 +180,10 @@ class Recorder:
         os.replace(partial, self.results / f"{student}.json")  # written last: marks the student done
 
     def write_overview(self) -> None:
-        """The class overview page, CSV and JSON (overview.py), from every recorded result (the
-        lesson's: the overview reads its questions)."""
+        """The class overview page, CSV and JSON (overview.py), from every recorded result."""
         from .overview import records_from_kit_grades, write_overview
 
-        if self.unit.key != "lesson":
-            return
-        write_overview(records_from_kit_grades(self.results), self.course, self.language)
+        write_overview(records_from_kit_grades(self.results, self.unit), self.course, self.language, self.unit)
 
     def write_csv(self) -> Path:
         path = self.course / csv_name(self.unit.key)
@@ -343,11 +340,12 @@ def main(argv) -> int:
     except GraderUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from .overview import HTML_NAME
+    from .assignments import by_key
+    from .overview import file_names
 
     print(f"{summary['graded']} graded ({summary['failed']} without full marks), {summary['skipped']} already "
           f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / csv_name(args.assignment)}"
-          + (f"; class overview: {Path(summary['course']) / HTML_NAME}" if args.assignment == "lesson" else ""))
+          f"; class overview: {Path(summary['course']) / file_names(by_key(args.assignment))[0]}")
     for student, why in summary["grader_errors"].items():
         print(f"error: {student} was NOT graded (the grader failed, not the student): {why}", file=sys.stderr)
     return 2 if summary["grader_errors"] else 0

@@ -28,9 +28,27 @@ from pathlib import Path
 from .fonts import font_css, html_lang
 from .i18n import language, t, use
 from .mistakes import title as mistake_title
-from .questions import ASSIGNMENT, ASSIGNMENTS, CODING, QUESTIONS, FreeResponse
+from .questions import FreeResponse
 
 HTML_NAME, CSV_NAME, JSON_NAME = "kit-overview.html", "kit-overview.csv", "kit-overview.json"
+
+
+def _unit(unit=None):
+    """The assignment an overview is about (default: the lesson)."""
+    from .assignments import by_key
+
+    return unit or by_key("lesson")
+
+
+def file_names(unit=None) -> tuple:
+    """(page, CSV, JSON): kit-overview.* for the lesson, kit-overview-<key>.* for another."""
+    key = _unit(unit).key
+    return (HTML_NAME, CSV_NAME, JSON_NAME) if key == "lesson" else tuple(
+        name.replace("kit-overview", f"kit-overview-{key}") for name in (HTML_NAME, CSV_NAME, JSON_NAME))
+
+
+def _graded_points(unit) -> int:
+    return sum(q.points for q in _unit(unit).questions if not isinstance(q, FreeResponse))
 PLACEHOLDER_ANSWER = "YOUR ANSWER HERE"
 TAG = re.compile(r"\[kit: mistake=(.*) val_loss=(\S+) not_attempted=([01])\]")
 
@@ -64,8 +82,7 @@ class StudentRecord:
 
     @property
     def attempted(self) -> bool:
-        coding = {c.id for c in CODING}
-        return any(q.attempted for qid, q in self.questions.items() if qid in coding)
+        return any(q.attempted for q in self.questions.values() if q.points is not None)
 
 
 def _float(value) -> float | None:
@@ -78,14 +95,14 @@ def _float(value) -> float | None:
 
 # ---------------------------------------------------------------------------- the kit's results
 
-def records_from_kit_grades(folder: Path) -> list[StudentRecord]:
+def records_from_kit_grades(folder: Path, unit=None) -> list[StudentRecord]:
     """One record per ``kit-grades/<student>.json`` (python -m grader batch)."""
     records = []
     for path in sorted(Path(folder).glob("*.json")):
         result = json.loads(path.read_text())
         record = StudentRecord(result.get("student", path.stem), language=result.get("language", "en"),
                                points=result.get("points", 0),
-                               max_points=result.get("max_points") or sum(q.points for q in CODING))
+                               max_points=result.get("max_points") or _graded_points(unit))
         if result.get("error"):
             record.problems.append(result["error"])
         notebooks = result.get("notebooks", [])
@@ -110,6 +127,11 @@ def _question_from_kit(q: dict, notebook_error: str | None) -> QuestionRecord:
         text = _answer_text(q.get("answer"))
         return QuestionRecord(max_points=q.get("max_points", 0), answer=text or None, attempted=bool(text))
     parts = q.get("parts") or {}
+    if "check" in parts:  # a question judged by one check (the internals' Q1-Q3)
+        check = parts["check"]
+        return QuestionRecord(points=q.get("points", 0), max_points=q.get("max_points", 0), passed=q.get("passed"),
+                              attempted=not notebook_error and not check.get("not_attempted"),
+                              mistake=None if check.get("passed") else check.get("mistake"))
     architecture, val = parts.get("architecture", {}), parts.get("val_loss", {})
     attempted = not notebook_error and not architecture.get("not_attempted")
     mistake = architecture.get("mistake") if not architecture.get("passed") else (
@@ -127,34 +149,34 @@ def _answer_text(answer: str | None) -> str:
 
 # ---------------------------------------------------------------------------- nbgrader's gradebook
 
-def records_from_gradebook(course: Path, db_url: str | None = None) -> list[StudentRecord]:
+def records_from_gradebook(course: Path, db_url: str | None = None, unit=None) -> list[StudentRecord]:
     """Scores from nbgrader's gradebook; mistakes, val_loss figures (the checks' tags) and answers
     from the autograded notebooks. A student's assignment is the language release they took."""
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
 
-    course = Path(course)
+    course, unit = Path(course), _unit(unit)
     records = []
     with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in sorted(s.id for s in gradebook.students):
-            record = StudentRecord(student, max_points=sum(q.points for q in CODING))
+            record = StudentRecord(student, max_points=_graded_points(unit))
             records.append(record)
             submission = assignment = None
-            for lang, name in ASSIGNMENTS.items():
+            for lang, name in unit.releases.items():
                 try:
                     submission, assignment, record.language = gradebook.find_submission(name, student), name, lang
                     break
                 except MissingEntry:
                     continue
             if submission is None:  # in the course, but handed nothing of this lesson in
-                record.missing.extend(_notebook_names())
+                record.missing.extend(unit.notebooks)
                 record.language = None
                 continue
             scores = {}
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     scores[grade.name] = (grade.score, grade.max_score)
-            for name in _notebook_names():
+            for name in unit.notebooks:
                 submitted = course / "submitted" / student / assignment / f"{name}.ipynb"
                 autograded = course / "autograded" / student / assignment / f"{name}.ipynb"
                 if not submitted.exists():
@@ -169,15 +191,11 @@ def records_from_gradebook(course: Path, db_url: str | None = None) -> list[Stud
                 except Exception as error:  # noqa: BLE001 - an unreadable autograded file
                     record.problems.append(t("overview.unreadable", notebook=name, error=error))
                     continue
-                for question in (q for q in QUESTIONS if q.notebook == name):
+                for question in unit.questions_of(name):
                     record.questions[question.id] = _question_from_notebook(question, cells, scores)
             record.points = sum(q.points or 0 for q in record.questions.values())
             record.ungradeable = bool(record.problems) and not record.questions
     return records
-
-
-def _notebook_names() -> list[str]:
-    return sorted({q.notebook for q in QUESTIONS})
 
 
 def _cell_tag(cell) -> tuple | None:
@@ -199,7 +217,9 @@ def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionReco
         cell = cells.get(f"{question.id}_answer")
         text = _answer_text(cell.source if cell is not None else "")
         return QuestionRecord(max_points=question.points, answer=text or None, attempted=bool(text))
-    points = sum((scores.get(f"{question.id}_{part}", (0, 0))[0] or 0) for part in ("architecture", "val_loss"))
+    points = sum((scores.get(cell, (0, 0))[0] or 0) for cell in question.grade_cells.values())
+    if "architecture" not in question.grade_cells:  # one test cell, no tag: the points say it
+        return QuestionRecord(points=points, max_points=question.points, passed=points == question.points)
     architecture = _cell_tag(cells.get(f"{question.id}_architecture"))
     val = _cell_tag(cells.get(f"{question.id}_val_loss"))
     mistake = architecture[0] if architecture else None
@@ -213,13 +233,14 @@ def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionReco
 
 # ---------------------------------------------------------------------------- the summary
 
-def summarize(records: list[StudentRecord]) -> dict:
+def summarize(records: list[StudentRecord], unit=None) -> dict:
     """Everything the page shows, as data (the JSON file)."""
     from .reference import band
 
+    unit = _unit(unit)
     graded = [r for r in records if r.graded]
     questions = {}
-    for q in QUESTIONS:
+    for q in unit.questions:
         entries = [(r.student, r.questions[q.id]) for r in graded if q.id in r.questions]
         if isinstance(q, FreeResponse):
             questions[q.id] = {"title": q.heading, "prompt": q.prompt, "manual": True,
@@ -230,7 +251,7 @@ def summarize(records: list[StudentRecord]) -> dict:
         for student, entry in entries:
             if entry.mistake and entry.attempted:
                 mistakes[entry.mistake].append(student)
-        reference = band(q.id)
+        reference = band(q.band_id) if hasattr(q, "band_id") else None
         questions[q.id] = {
             "title": q.heading, "manual": False, "students": len(entries),
             "passed": sum(bool(e.passed) for _, e in entries),
@@ -238,11 +259,12 @@ def summarize(records: list[StudentRecord]) -> dict:
             "mistakes": [{"mistake": m, "title": mistake_title(m), "students": sorted(s)} for m, s in
                          sorted(mistakes.items(), key=lambda item: (-len(item[1]), item[0]))],
             "val_losses": {s: e.val_loss for s, e in entries if e.val_loss is not None},
-            "band": {"low": reference.low, "high": reference.high, "threshold": reference.threshold},
+            "band": {"low": reference.low, "high": reference.high, "threshold": reference.threshold}
+            if reference else None,
         }
     scores = [r.points for r in graded]
     return {
-        "assignment": ASSIGNMENT,
+        "assignment": unit.name,
         "language": language(),
         "languages": dict(sorted(Counter(r.language for r in records if r.language).items())),
         "students": len(records),
@@ -431,21 +453,22 @@ def to_html(summary: dict, title: str | None = None) -> str:
             f"<style>{STYLE}{font_css(lang, text)}</style></head><body>{text}</body></html>")
 
 
-def write_overview(records: list[StudentRecord], folder: Path, lang: str | None = None) -> dict:
+def write_overview(records: list[StudentRecord], folder: Path, lang: str | None = None, unit=None) -> dict:
     """Write the page, the CSV (one row per student) and the JSON, in the course's language
     (``lang``, else DROPOUT_KIT_LANG, else English); return the summary."""
     with use(lang):
-        return _write(records, Path(folder))
+        return _write(records, Path(folder), _unit(unit))
 
 
-def _write(records: list[StudentRecord], folder: Path) -> dict:
-    summary = summarize(records)
+def _write(records: list[StudentRecord], folder: Path, unit) -> dict:
+    summary = summarize(records, unit)
     from .report import _clean
 
-    (folder / HTML_NAME).write_text(to_html(summary))
-    (folder / JSON_NAME).write_text(json.dumps(_clean(summary), indent=1, allow_nan=False) + "\n")
-    coding = [q.id for q in CODING]
-    with open(folder / CSV_NAME, "w", newline="") as handle:
+    page, table, data = file_names(unit)
+    (folder / page).write_text(to_html(summary))
+    (folder / data).write_text(json.dumps(_clean(summary), indent=1, allow_nan=False) + "\n")
+    coding = [q.id for q in unit.questions if not isinstance(q, FreeResponse)]
+    with open(folder / table, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "language", "status", "points", "max_points",
                          *(f"{q}_{c}" for q in coding for c in ("points", "mistake", "val_loss"))])
@@ -471,17 +494,22 @@ def main(argv) -> int:
     parser.add_argument("--db", help="nbgrader gradebook URL (default sqlite:///COURSE/gradebook.db)")
     parser.add_argument("--lang", help="the course's language for the page: en or zh_CN (default: DROPOUT_KIT_LANG, "
                                        "else en)")
-    args = parser.parse_args(argv)
-    from .batch import RESULTS_FOLDER
+    from .cli import _assignment_option
 
-    course = args.course.resolve()
-    kit = course / RESULTS_FOLDER
+    _assignment_option(parser, "lesson")
+    args = parser.parse_args(argv)
+    from .assignments import by_key
+    from .batch import results_folder
+
+    course, unit = args.course.resolve(), by_key(args.assignment)
+    kit = course / results_folder(unit.key)
     source = args.source if args.source != "auto" else ("kit" if any(kit.glob("*.json")) else "gradebook")
     if source == "gradebook" and not (args.db or (course / "gradebook.db").exists()):
         print(f"error: no grades in {course}: run `python -m grader batch` or `nbgrader autograde` first.")
         return 2
     with use(args.lang):
-        records = records_from_kit_grades(kit) if source == "kit" else records_from_gradebook(course, args.db)
-    summary = write_overview(records, course, args.lang)
-    print(f"{summary['students']} students ({source}): {course / HTML_NAME}, {course / CSV_NAME}, {course / JSON_NAME}")
+        records = (records_from_kit_grades(kit, unit) if source == "kit" else
+                   records_from_gradebook(course, args.db, unit))
+    summary = write_overview(records, course, args.lang, unit)
+    print(f"{summary['students']} students ({source}): " + ", ".join(str(course / n) for n in file_names(unit)))
     return 0

@@ -152,6 +152,10 @@ def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path
         "internals_q4_architecture": 1, "internals_q4_val_loss": 2}
     assert all(auto == 0 for (auto, _, _) in scores_of(course, ASSIGNMENTS["zh_CN"]).values())
     assert (course / "feedback" / "bo" / ASSIGNMENTS["zh_CN"] / "kit-feedback.html").read_text().count("起始") >= 3
+    overview = json.loads((course / "kit-overview-internals.json").read_text())  # the class page, this assignment's
+    assert overview["assignment"] == ASSIGNMENTS["en"] and overview["not_attempted"] == ["bo"]
+    assert [(q["passed"], q["students"]) for q in overview["questions"].values()] == [(1, 2)] * 4
+    assert (course / "kit-overview-internals.html").exists() and not (course / "kit-overview.html").exists()
 
 
 def test_an_endless_loop_and_a_killed_kernel_fail_only_their_questions(root, tmp_path):
