@@ -120,17 +120,20 @@ def _peak_mb() -> float | None:
         return None
 
 
-def identify(path: Path) -> str:
-    """Which of the kit's notebooks a file is (by its cells' grade ids)."""
+def identify(path: Path, unit: Assignment | None = None) -> str:
+    """Which of the kit's notebooks a file is (by its cells' grade ids); ``unit``: the assignment
+    being graded, which the message names when the file is none of its notebooks."""
     nb = read_submission(path)
-    names = [name for unit in all_assignments() for name in unit.notebooks]
+    names = [name for each in all_assignments() for name in each.notebooks]
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
         for name in names:
             if gid.startswith(name + "_"):
                 return name
-    raise SubmissionError(t("submission.foreign", file=path.name,
-                            assignment=", ".join(unit.name for unit in all_assignments())))
+    units = [unit] if unit else list(all_assignments())
+    notebooks = [name for each in units for name in each.notebooks]
+    raise SubmissionError(t("submission.foreign", file=path.name, assignment=" / ".join(each.name for each in units),
+                            notebooks=" / ".join(notebooks), files=", ".join(f"{n}.ipynb" for n in notebooks)))
 
 
 def _folder_of(target: Path, unit: Assignment) -> Path:
@@ -252,7 +255,7 @@ def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progr
                 continue
             folder = Path(workdir or scratch) / name
             try:
-                if identify(found[name]) != name:
+                if identify(found[name], of_notebook(name)) != name:
                     raise SubmissionError(t("submission.other-notebook", file=found[name].name, notebook=name))
                 run = run_notebook(found[name], name, folder, cell_timeout=cell_timeout,
                                    memory_limit=memory_limit, progress=progress,
