@@ -113,15 +113,6 @@ def test_mistakes_are_named_and_a_tampering_cell_changes_nothing(root, tmp_path)
     assert [found[q]["points"] for q in ("internals_q1", "internals_q2", "internals_q3", "internals_q4")] == [0, 0, 0, 0]
 
 
-def test_keras_own_layers_inside_are_refused_from_the_cells_text(root, tmp_path):
-    folder = submission(tmp_path / "keras", {"internals_q3_answer": corpus(BATCHNORM, "batchnorm wraps keras")})
-    result = run(["-m", "grader", str(folder), "--json", str(tmp_path / "r.json"), "--quiet"], cwd=root)
-    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
-    found = questions(json.loads((tmp_path / "r.json").read_text()))
-    assert found["internals_q3"]["parts"]["check"]["mistake"] == "uses-keras-layer"
-    assert [found[q]["passed"] for q in ("internals_q1", "internals_q2")] == [True, True]
-
-
 def test_pytest_grader_grades_both_releases_in_a_folder_and_says_not_attempted(root, tmp_path):
     """exercises/ holds the lesson's and the internals' starters: one test per question of each,
     every internals answer 'still the starter', a feedback page per assignment."""
@@ -158,23 +149,20 @@ def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path
     assert (course / "kit-overview-internals.html").exists() and not (course / "kit-overview.html").exists()
 
 
-def test_an_endless_loop_and_a_killed_kernel_fail_only_their_questions(root, tmp_path):
-    """Q1's dropout never returns at training (its probe is stopped; Q2, which calls it, too);
-    Q3's build kills the kernel (restarted: Q4 is still graded)."""
-    with use("en"):
-        q3 = next(c.source for c in internals_notebook().cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == "internals_q3_answer")
+def test_keras_inside_an_endless_loop_and_a_killed_kernel_each_fail_only_their_question(root, tmp_path):
+    """One submission: Q1's dropout never returns at training (its probe is stopped, and Q2's,
+    which calls it); Q3 wraps Keras' own layer (refused from the cell's text, read by the grader);
+    Q4's answer kills the kernel (restarted: the rest is graded)."""
     folder = submission(tmp_path / "hostile", {
         "internals_q1_answer": "def inverted_dropout(x, rate, training, seed_generator):\n"
                                "    while training:\n        pass\n    return x\n",
-        "internals_q3_answer": q3.replace("        n = input_shape[-1]", "        import os; os._exit(3)\n"
-                                                                        "        n = input_shape[-1]"),
-        "internals_q4_model": STARTER_Q4})
+        "internals_q3_answer": corpus(BATCHNORM, "batchnorm wraps keras"),
+        "internals_q4_model": "import os\nos._exit(3)"})
     result = run(["-m", "grader", str(folder), "--json", str(tmp_path / "r.json"), "--timeout", "10", "--quiet"],
                  cwd=root)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     found = questions(json.loads((tmp_path / "r.json").read_text()))
     for q in ("internals_q1", "internals_q2"):
         assert "ran longer than the time limit" in found[q]["message"], found[q]["message"]
-    assert "kernel died" in found["internals_q3"]["message"] and "internals_q3_answer" in found["internals_q3"]["message"]
-    assert "still the starter model" in found["internals_q4"]["message"]
+    assert found["internals_q3"]["parts"]["check"]["mistake"] == "uses-keras-layer"
+    assert "kernel died" in found["internals_q4"]["message"] and "internals_q4_model" in found["internals_q4"]["message"]
