@@ -31,6 +31,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import t
+
 FORMAT = 1  # bump when anything that defines an entry changes
 CACHE_ENV = "DROPOUT_KIT_TRAINING_CACHE"  # a folder, or "off"
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -115,7 +117,7 @@ def capture(namespace: dict, folder: str) -> None:
         own = sorted({type(layer).__name__ for layer in model._flatten_layers(include_self=False)
                       if not type(layer).__module__.startswith("keras")})
         if own:  # the trainer runs only the kit's code: it cannot rebuild a class of the notebook's
-            raise _NotReusable(f"the model holds layers written in the notebook ({', '.join(own)})")
+            raise _NotReusable(", ".join(own))
         arrays = {name: namespace.get(name) for name in ("X_train", "X_valid", "y_train", "y_valid")}
         if not all(isinstance(a, np.ndarray) for a in arrays.values()):
             raise TypeError("the data are not NumPy arrays")
@@ -124,7 +126,7 @@ def capture(namespace: dict, folder: str) -> None:
         state = {"ok": True, "streams": _random_streams(),
                  "data": {name: _array_digest(a) for name, a in arrays.items()}}
     except _NotReusable as reason:
-        state = {"ok": False, "why": str(reason)[:300]}
+        state = {"ok": False, "notebook_layers": str(reason)[:300]}
     except Exception as error:  # noqa: BLE001 - not cacheable: the cell trains as before
         state = {"ok": False, "why": f"{type(error).__name__}: {error}"[:300]}
     with open(os.path.join(folder, "state.json"), "w") as handle:
@@ -254,11 +256,13 @@ def key_for(pre: Path, protocol, environment: dict) -> tuple[str | None, str]:
     try:
         state = json.loads((pre / "state.json").read_text())
     except (OSError, ValueError):
-        return None, "the state before training could not be captured"
+        return None, t("training.why.not-captured")
     if not state.get("ok"):
-        return None, state.get("why", "the state before training could not be captured")
+        if state.get("notebook_layers"):
+            return None, t("training.why.notebook-layers", names=state["notebook_layers"])
+        return None, state.get("why") or t("training.why.not-captured")
     if state.get("data") != canonical_data(protocol.data):
-        return None, "the training data are not the notebook's own"
+        return None, t("training.why.other-data")
     try:
         with zipfile.ZipFile(pre / "model.keras") as archive:
             config = json.loads(archive.read("config.json"))
@@ -267,7 +271,7 @@ def key_for(pre: Path, protocol, environment: dict) -> tuple[str | None, str]:
             for name in values.files:
                 digest.update(_array_digest(values[name]).encode())
     except Exception as error:  # noqa: BLE001
-        return None, f"the model could not be read ({type(error).__name__})"
+        return None, t("training.why.unreadable-model", error=type(error).__name__)
     config.pop("compile_config", None)
     material = {"model": _without_names(config), "variables": digest.hexdigest(), "streams": state["streams"],
                 "data": state["data"], "protocol": [protocol.data, protocol.optimizer, protocol.loss,
