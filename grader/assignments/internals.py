@@ -7,4 +7,4 @@ from . import Assignment
 ASSIGNMENT = Assignment(
     key="internals", releases=ASSIGNMENTS, builders={NOTEBOOK: internals_notebook},
     questions=(*QUESTIONS, SWAP_IN), write_solutions=write_solutions, order=10,
-    description="internals: build dropout and batch normalization yourself, checked against Keras")
+    description="build dropout and batch normalization yourself, checked against Keras")

@@ -7,4 +7,4 @@ from . import Assignment
 ASSIGNMENT = Assignment(
     key="lesson", releases=ASSIGNMENTS, builders=NOTEBOOK_BUILDERS, questions=tuple(QUESTIONS),
     write_solutions=write_solutions, order=0,
-    description="wine and spotify: add Dropout and BatchNormalization to Keras models")
+    description="wine and spotify, add Dropout and BatchNormalization to Keras models")
