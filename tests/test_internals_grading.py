@@ -130,22 +130,24 @@ def test_pytest_grader_grades_both_releases_in_a_folder_and_says_not_attempted(r
 def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path):
     from grader.batch import results_folder, run_batch
 
+    """ada wrote Q1-Q3 and left Q4 as released (nothing to train: Q4's training is the Chinese
+    solution's test above), bo handed the Chinese release in untouched."""
     course = tmp_path / "course"
-    shutil.copytree(root / "solutions" / ASSIGNMENTS["en"], course / "submitted" / "ada" / ASSIGNMENTS["en"])
+    submission(course / "submitted" / "ada" / ASSIGNMENTS["en"], {"internals_q4_model": STARTER_Q4})
     shutil.copytree(root / "exercises" / ASSIGNMENTS["zh_CN"], course / "submitted" / "bo" / ASSIGNMENTS["zh_CN"])
     summary = run_batch(course, workers=1, threads=2, progress=False, assignment="internals")
-    assert (summary["graded"], summary["failed"]) == (2, 1), summary
+    assert (summary["graded"], summary["failed"]) == (2, 2), summary
     recorded = {p.stem: json.loads(p.read_text()) for p in (course / results_folder("internals")).glob("*.json")}
-    assert (recorded["ada"]["points"], recorded["bo"]["points"]) == (10, 0)
+    assert (recorded["ada"]["points"], recorded["bo"]["points"]) == (7, 0)
     ada = scores_of(course, ASSIGNMENTS["en"])
     assert {cell: auto for (_, _, cell), (auto, _, _) in ada.items()} == {
         "internals_q1_test": 2, "internals_q2_test": 1, "internals_q3_test": 4,
-        "internals_q4_architecture": 1, "internals_q4_val_loss": 2}
+        "internals_q4_architecture": 0, "internals_q4_val_loss": 0}
     assert all(auto == 0 for (auto, _, _) in scores_of(course, ASSIGNMENTS["zh_CN"]).values())
     assert (course / "feedback" / "bo" / ASSIGNMENTS["zh_CN"] / "kit-feedback.html").read_text().count("起始") >= 3
     overview = json.loads((course / "kit-overview-internals.json").read_text())  # the class page, this assignment's
     assert overview["assignment"] == ASSIGNMENTS["en"] and overview["not_attempted"] == ["bo"]
-    assert [(q["passed"], q["students"]) for q in overview["questions"].values()] == [(1, 2)] * 4
+    assert [(q["passed"], q["students"]) for q in overview["questions"].values()] == [(1, 2)] * 3 + [(0, 2)]
     assert (course / "kit-overview-internals.html").exists() and not (course / "kit-overview.html").exists()
 
 
