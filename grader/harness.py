@@ -272,7 +272,9 @@ def run_notebook(
     workdir.mkdir(parents=True, exist_ok=True)
     exports = workdir / ".kit-exports"
     shutil.rmtree(exports, ignore_errors=True)
-    shutil.rmtree(workdir.parent / f".kit-kept-{workdir.name}", ignore_errors=True)
+    # Verified exports are moved here, beside the working folder: the sandboxed kernel cannot write it.
+    kept = workdir.parent / f".kit-kept-{workdir.name}"
+    shutil.rmtree(kept, ignore_errors=True)
     coding = {q.id: q for q in questions_of(notebook) if isinstance(q, CodingQuestion)}
     # Questions judged from what a probe records in the kernel right after their answer cell.
     probed = {q.answer_cell: q for q in questions_of(notebook) if hasattr(q, "probe_source")}
@@ -350,11 +352,11 @@ def run_notebook(
                         f"{time.perf_counter() - t0:.1f} s" + (f" ({problem[0]})" if problem else ""))
                     position += 1
                     if qid and kit.get("grade_id") == f"{qid}_train":
-                        _export(client, index, exports / qid, run, qid)
+                        _export(client, index, exports / qid, run, qid, kept)
                     if kit.get("grade_id") in probed and not problem:
-                        _probe(client, index, exports, run, probed[kit["grade_id"]], cell_timeout)
+                        _probe(client, index, exports, run, probed[kit["grade_id"]], cell_timeout, kept)
                     if qid and kit.get("grade_id") == f"{qid}_model" and architecture_gate is not None:
-                        _export(client, index, exports / qid, run, qid)
+                        _export(client, index, exports / qid, run, qid, kept)
                         if not problem and qid in run.exports and not architecture_gate(qid, run.exports[qid]):
                             skipped.add(f"{qid}_train")
                     if position == len(code_cells):
@@ -509,23 +511,23 @@ def _run_hidden(client, source: str, index: int):
         client.nb.cells[index] = original
 
 
-def _export(client, index: int, folder: Path, run: NotebookRun, qid: str) -> None:
+def _export(client, index: int, folder: Path, run: NotebookRun, qid: str, kept: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     run.exports.pop(qid, None)
     nonce = secrets.token_hex(16)
     _run_hidden(client, _export_source(folder, nonce), index)
     if _nonce_of(folder / "status.json") == nonce:
-        run.exports[qid] = _keep(folder)
+        run.exports[qid] = _keep(folder, kept)
 
 
-def _keep(folder: Path) -> Path:
+def _keep(folder: Path, kept: Path) -> Path:
     """Move a verified export out of the student's working folder (the only one the sandboxed
-    kernel may write), so that no later cell can replace it."""
-    kept = folder.parent.parent.parent / f".kit-kept-{folder.parent.parent.name}" / folder.name
-    shutil.rmtree(kept, ignore_errors=True)
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(folder), str(kept))
-    return kept
+    kernel may write) into ``kept``, so that no later cell can replace it."""
+    target = kept / folder.name
+    shutil.rmtree(target, ignore_errors=True)
+    kept.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(folder), str(target))
+    return target
 
 
 def _nonce_of(path: Path) -> str | None:
@@ -536,7 +538,7 @@ def _nonce_of(path: Path) -> str | None:
     return found.get("nonce") if isinstance(found, dict) else None
 
 
-def _probe(client, index: int, exports: Path, run: NotebookRun, question, cell_timeout: int) -> None:
+def _probe(client, index: int, exports: Path, run: NotebookRun, question, cell_timeout: int, kept: Path) -> None:
     """Run the question's probe after its answer cell; its record (with a fresh nonce, so that
     files written in advance are stale) is judged by the grader. A probe that raises or runs too
     long is the answer's problem: it only runs the student's definition on the check's inputs."""
@@ -554,7 +556,7 @@ def _probe(client, index: int, exports: Path, run: NotebookRun, question, cell_t
         run.problems.append(CellProblem(question.answer_cell, index + 1, "timeout" if timed_out else "error", *problem))
         return
     if _nonce_of(folder / RECORD) == nonce:
-        run.exports[question.id] = _keep(folder)
+        run.exports[question.id] = _keep(folder, kept)
 
 
 def _expected_seconds(question_id: str | None) -> str:

@@ -221,13 +221,12 @@ def submission_language(found: dict) -> str | None:
     from .notebook_source import notebook_language
 
     for name in found:
-        if name in found:
-            try:
-                lang = notebook_language(read_submission(found[name]))
-            except SubmissionError:
-                continue
-            if lang:
-                return lang
+        try:
+            lang = notebook_language(read_submission(found[name]))
+        except SubmissionError:
+            continue
+        if lang:
+            return lang
     return None
 
 

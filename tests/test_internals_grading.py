@@ -14,18 +14,13 @@ from gradebook import scores_of
 from grader.i18n import use
 from grader.internals.notebook_source import internals_notebook
 from grader.internals.questions import ASSIGNMENTS, NOTEBOOK
+from grader.questions import CONCRETE_DEMO
 from grader.reference import band
 from internals_corpus import BATCHNORM, FUNCTIONS
 
 pytestmark = pytest.mark.slow
 
-STARTER_Q4 = """model = keras.Sequential([
-    keras.Input(shape=input_shape),
-    layers.Dense(512, activation='relu'),
-    layers.Dense(512, activation='relu'),
-    layers.Dense(512, activation='relu'),
-    layers.Dense(1),
-])"""
+STARTER_Q4 = CONCRETE_DEMO  # Q4 as released: the concrete model without batch normalization
 
 # A later cell that tries to turn the verdicts: it patches the checks in the kernel and rewrites
 # every record the probes left in the working folder with a right dropout's numbers, reusing the
