@@ -33,7 +33,7 @@ def pytest_addoption(parser):
                     help="folder or notebook to grade (default: the notebooks in the current folder, "
                      "else a clone's exercises/)")
     group.addoption("--assignment", default=None, dest="grader_assignment",
-                    help="which assignment to grade: lesson (wine, spotify) or internals "
+                    help="the key of the one assignment to grade, as `python -m grader --help` lists them "
                          "(default: every one whose notebooks are there)")
     group.addoption("--no-cache", action="store_true", dest="grader_no_cache",
                     help="train every model in its notebook (no training cache)")

@@ -130,10 +130,14 @@ def identify(path: Path, unit: Assignment | None = None) -> str:
         for name in names:
             if gid.startswith(name + "_"):
                 return name
-    units = [unit] if unit else list(all_assignments())
+    raise _foreign(path, [unit] if unit else list(all_assignments()))
+
+
+def _foreign(path: Path, units: list) -> SubmissionError:
+    """A file that is none of the notebooks of ``units``: the error names what was expected."""
     notebooks = [name for each in units for name in each.notebooks]
-    raise SubmissionError(t("submission.foreign", file=path.name, assignment=" / ".join(each.name for each in units),
-                            notebooks=" / ".join(notebooks), files=", ".join(f"{n}.ipynb" for n in notebooks)))
+    return SubmissionError(t("submission.foreign", file=path.name, assignment=" / ".join(each.name for each in units),
+                             notebooks=" / ".join(notebooks), files=", ".join(f"{n}.ipynb" for n in notebooks)))
 
 
 def _folder_of(target: Path, unit: Assignment) -> Path:
@@ -163,7 +167,7 @@ def find_notebooks(target: Path, assignment: Assignment | None = None) -> tuple:
         name = identify(target)
         unit = of_notebook(name)
         if assignment is not None and unit is not assignment:
-            raise SubmissionError(t("submission.foreign", file=target.name, assignment=assignment.name))
+            raise _foreign(target, [assignment])
         return unit, {name: target}
     candidates = [assignment] if assignment is not None else (assignments_in(target) or [by_key("lesson")])
     unit = candidates[0]

@@ -163,3 +163,16 @@ def test_keras_inside_an_endless_loop_and_a_killed_kernel_each_fail_only_their_q
         assert "ran longer than the time limit" in found[q]["message"], found[q]["message"]
     assert found["internals_q3"]["parts"]["check"]["mistake"] == "uses-keras-layer"
     assert "kernel died" in found["internals_q4"]["message"] and "internals_q4_model" in found["internals_q4"]["message"]
+
+
+def test_a_notebook_of_the_other_assignment_is_told_what_was_expected(root):
+    """`python -m grader wine.ipynb --assignment internals` (no kernel starts): the message names
+    the assignment asked for and its notebook."""
+    from grader.assignments import by_key
+    from grader.harness import SubmissionError
+    from grader.submission import find_notebooks
+
+    with pytest.raises(SubmissionError) as refused:
+        find_notebooks(root / "solutions" / "dropout-batchnorm" / "wine.ipynb", by_key("internals"))
+    assert "not a notebook of the dropout-batchnorm-internals assignment" in str(refused.value)
+    assert "Submit internals.ipynb" in str(refused.value)

@@ -381,8 +381,8 @@ def judge_batchnorm_layer(observation: dict, momentum: float = MOMENTUM, epsilon
             return verdict
     if "failure" in observation:
         return failed(observation)
-    if len(observation.get("cases", [])) != len(batches_of):
-        return _fail("internals.bn.training-output", "bn-training-output", case="?", difference="inf")
+    if len(observation.get("cases", [])) != len(batches_of):  # the probe records every case or a failure
+        raise ValueError(f"the record has {len(observation.get('cases', []))} of {len(batches_of)} cases")
     return Verdict(True, t("internals.bn.passed", cases=len(batches_of), steps=TRAINING_STEPS,
                            tolerance=f"{TOLERANCE:g}"))
 
