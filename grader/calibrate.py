@@ -130,5 +130,13 @@ def summarize(reference: dict) -> dict:
     return summary
 
 
-if __name__ == "__main__":
+def main(argv=None) -> int:
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m grader calibrate", description=__doc__).parse_args(argv)
     calibrate()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

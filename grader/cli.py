@@ -4,7 +4,8 @@
     python -m grader exercises DEST copy the student notebooks into DEST (--assignment internals:
                                     the under-the-hood notebook)
     python -m grader build          regenerate solutions/ and exercises/
-    python -m grader calibrate      re-measure the val_loss reference (about 30 min)
+    python -m grader calibrate      re-measure the val_loss reference (about 30 min; --assignment
+                                    internals: that assignment's, about 75 s)
     python -m grader batch COURSE   grade a whole class in parallel (see --help)
     python -m grader overview COURSE  the class overview page (+ CSV, JSON) of a graded course
 
@@ -88,10 +89,16 @@ def _assignment_option(parser, default: str | None) -> None:
 
 
 def calibrate(args) -> int:
-    from .calibrate import calibrate as run
+    """Re-measure one assignment's reference: --assignment picks it (default: the lesson); the
+    other arguments go to that assignment's calibration (see --assignment KEY --help)."""
+    import importlib
 
-    run()
-    return 0
+    from .assignments import by_key, keys
+
+    parser = argparse.ArgumentParser(prog="python -m grader calibrate", add_help=False)
+    parser.add_argument("--assignment", choices=keys(), default="lesson")
+    known, rest = parser.parse_known_args(args)
+    return importlib.import_module(by_key(known.assignment).calibration).main(rest)
 
 
 def cache_option(no_cache: bool, folder: Path | None):

@@ -124,7 +124,7 @@ def python_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
-def kernel_environment(base: dict, workdir: Path, exposure: Exposure, sandboxed: bool) -> dict:
+def kernel_environment(base: dict, workdir: Path, sandboxed: bool) -> dict:
     """The allow-listed environment of a kernel: nothing of the grader's beyond what Python,
     TensorFlow and the kit need."""
     env = {k: v for k, v in base.items() if k in ENV_ALLOWED or any(k.startswith(p) for p in ENV_ALLOWED if p.endswith("_"))}
@@ -224,7 +224,7 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
             seen = exposure or Exposure(data_files=verified_data_files() if sandboxed else (),
                                         hide_reference=hide_reference)
             kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner is not for anyone
-            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, seen, sandboxed),
+            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, sandboxed),
                              **(extra_env or {}))
             prefix = memory_prefix(memory_limit)
             if sandboxed:

@@ -22,7 +22,6 @@ class Trainer:
     def __init__(self, workdir: Path, env: dict, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.env = env
         manager = kernel_manager_class(memory_limit, blocking=True)
         self.km = manager(kernel_name="python3")
         self.km.start_kernel(cwd=str(self.workdir), env=env, stderr=subprocess.DEVNULL)

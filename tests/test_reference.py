@@ -55,7 +55,7 @@ def test_an_edited_history_is_caught():
 
 
 def test_the_internals_reference_is_calibrated_on_this_data_and_inside_the_band():
-    """grader/internals/reference.json (python -m grader.internals.calibrate): the swap-in model
+    """grader/internals/reference.json (python -m grader calibrate --assignment internals): the swap-in model
     with the solution's own layers lands, every seed, under the thresholds of the Keras-layer
     model that judge it; the recorded bound and tolerances are the ones the checks use."""
     import json
@@ -76,3 +76,17 @@ def test_the_internals_reference_is_calibrated_on_this_data_and_inside_the_band(
     assert recorded["dropout"]["half_width"] == pytest.approx(checks.zero_fraction_bound())
     assert (recorded["batchnorm"]["tolerance"], recorded["batchnorm"]["gradient_tolerance"]) == (
         checks.TOLERANCE, checks.GRADIENT_TOLERANCE)
+
+
+@pytest.mark.parametrize("key", ["lesson", "internals"])
+def test_one_command_calibrates_each_assignment(key, capsys):
+    """`python -m grader calibrate --assignment KEY` reaches that assignment's own calibration
+    (shown by its --help, which runs nothing)."""
+    from grader.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["calibrate", "--assignment", key, "--help"])
+    assert done.value.code == 0
+    said = capsys.readouterr().out
+    assert ("--seeds" in said) is (key == "internals")
+    assert ("internals/reference.json" in said) is (key == "internals")

@@ -21,7 +21,7 @@ def test_kernel_environment_keeps_only_the_allow_list(tmp_path):
     base = {"PATH": "/secret/bin", "AWS_SECRET_ACCESS_KEY": "x", "LMS_TOKEN": "y", "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8", "TF_NUM_INTRAOP_THREADS": "1", "DROPOUT_KIT_CACHE": "/home/me/.cache",
             "SSH_AUTH_SOCK": "/tmp/ssh", "PYTHONPATH": "/home/me/private"}
-    env = sandbox.kernel_environment(base, tmp_path, sandbox.Exposure(), sandboxed=True)
+    env = sandbox.kernel_environment(base, tmp_path, sandboxed=True)
     assert not {"AWS_SECRET_ACCESS_KEY", "LMS_TOKEN", "SSH_AUTH_SOCK", "DROPOUT_KIT_CACHE"} & set(env)
     assert env["LANG"] == env["LC_ALL"] == "C.UTF-8" and env["TF_NUM_INTRAOP_THREADS"] == "1"
     assert "/secret/bin" not in env["PATH"] and env["HOME"] == str(tmp_path)

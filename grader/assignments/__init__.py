@@ -22,6 +22,7 @@ class Assignment:
     questions: tuple  # every question, in notebook order (CodingQuestion, FreeResponse, probed)
     write_solutions: Callable  # repository root -> paths written under solutions/
     description: str = ""  # one line for --help
+    calibration: str = ""  # module whose main(argv) re-measures the assignment's reference
     order: int = 100  # listing order (the lesson first)
 
     @property

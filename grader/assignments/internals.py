@@ -7,4 +7,5 @@ from . import Assignment
 ASSIGNMENT = Assignment(
     key="internals", releases=ASSIGNMENTS, builders={NOTEBOOK: internals_notebook},
     questions=(*QUESTIONS, SWAP_IN), write_solutions=write_solutions, order=10,
+    calibration="grader.internals.calibrate",
     description="build dropout and batch normalization yourself, checked against Keras")

@@ -6,5 +6,5 @@ from . import Assignment
 
 ASSIGNMENT = Assignment(
     key="lesson", releases=ASSIGNMENTS, builders=NOTEBOOK_BUILDERS, questions=tuple(QUESTIONS),
-    write_solutions=write_solutions, order=0,
+    write_solutions=write_solutions, order=0, calibration="grader.calibrate",
     description="wine and spotify, add Dropout and BatchNormalization to Keras models")

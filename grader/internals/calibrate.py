@@ -1,5 +1,5 @@
 """Calibrate the under-the-hood assignment and write its reference file,
-``grader/internals/reference.json``: ``python -m grader.internals.calibrate [--seeds N]``.
+``grader/internals/reference.json``: ``python -m grader calibrate --assignment internals [--seeds N]``.
 
 * Q4, the swap-in model (the concrete model with the solution's own batch normalization), is
   trained with the first assignment's protocol for N seeds; each run's lowest and final val_loss
@@ -80,7 +80,7 @@ def calibrate(seeds: int = 5, path: Path = REFERENCE_PATH, log=print) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.internals.calibrate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m grader calibrate --assignment internals", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args(argv)
