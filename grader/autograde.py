@@ -17,7 +17,8 @@ from .questions import BY_ID
 from .training import evaluate
 
 
-def _said(verdict) -> str:
+def said(verdict) -> str:
+    """What a test cell says: the verdict's text, with its tag under nbgrader autograde."""
     if os.environ.get("DROPOUT_KIT_AUTOGRADE"):
         return verdict.text() + "\n" + verdict.tag()
     return verdict.text()
@@ -25,8 +26,8 @@ def _said(verdict) -> str:
 
 def assert_architecture(question_id: str, model) -> None:
     verdict = check_architecture(BY_ID[question_id], model)
-    assert verdict.passed, _said(verdict)
-    print(_said(verdict))
+    assert verdict.passed, said(verdict)
+    print(said(verdict))
 
 
 def assert_val_loss(question_id: str, model, history=None) -> None:
@@ -35,5 +36,5 @@ def assert_val_loss(question_id: str, model, history=None) -> None:
     assert architecture.passed, t("autograde.architecture-first")
     curves = getattr(history, "history", history) or {}
     verdict = check_val_loss(question, evaluate(model, question.protocol), curves)
-    assert verdict.passed, _said(verdict)
-    print(_said(verdict))
+    assert verdict.passed, said(verdict)
+    print(said(verdict))

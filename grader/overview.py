@@ -218,8 +218,10 @@ def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionReco
         text = _answer_text(cell.source if cell is not None else "")
         return QuestionRecord(max_points=question.points, answer=text or None, attempted=bool(text))
     points = sum((scores.get(cell, (0, 0))[0] or 0) for cell in question.grade_cells.values())
-    if "architecture" not in question.grade_cells:  # one test cell, no tag: the points say it
-        return QuestionRecord(points=points, max_points=question.points, passed=points == question.points)
+    if "architecture" not in question.grade_cells:  # one test cell: its tag, else the points say it
+        tag = _cell_tag(next((cells.get(c) for c in question.grade_cells.values()), None))
+        return QuestionRecord(points=points, max_points=question.points, passed=points == question.points,
+                              attempted=not tag[2] if tag else True, mistake=tag[0] if tag else None)
     architecture = _cell_tag(cells.get(f"{question.id}_architecture"))
     val = _cell_tag(cells.get(f"{question.id}_val_loss"))
     mistake = architecture[0] if architecture else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from grader.cli import nbgrader_env
 from grader.questions import CODING
 from gradebook import scores, scores_of
+from internals_corpus import FUNCTIONS
 from submissions import set_answer
 
 pytestmark = pytest.mark.slow
@@ -73,12 +75,16 @@ def course(tmp_path_factory, root, exercises):
     shutil.copy(root / "solutions" / ASSIGNMENT_ZH / "spotify.ipynb", folder / "spotify.ipynb")
     nbgrader(course, "autograde", ASSIGNMENT_ZH, "--create")
     nbgrader(course, "generate_feedback", ASSIGNMENT_ZH)
-    # The second assignment, under the hood: zoe hands in the solutions, yan the release.
+    # The second assignment, under the hood: zoe hands in the solutions, yan the release with only
+    # Q1 answered, wrongly (dropout not inverted).
     nbgrader(course, "generate_assignment", INTERNALS, "--force")
     for student, source in (("zoe", "solutions"), ("yan", "exercises")):
         folder = course / "submitted" / student / INTERNALS
         folder.mkdir(parents=True)
         shutil.copy(root / source / INTERNALS / "internals.ipynb", folder / "internals.ipynb")
+    yan = nbformat.read(course / "submitted" / "yan" / INTERNALS / "internals.ipynb", as_version=4)
+    set_answer(yan, "internals_q1_answer", next(code for label, code, *_ in FUNCTIONS if label == "dropout not inverted"))
+    nbformat.write(yan, course / "submitted" / "yan" / INTERNALS / "internals.ipynb")
     nbgrader(course, "autograde", INTERNALS, "--create")
     nbgrader(course, "export")
     return course
@@ -160,8 +166,6 @@ def test_tensorflow_noise_never_costs_points(course):
 def test_class_overview_from_the_gradebook(course):
     """`python -m grader overview` after `nbgrader autograde`: scores from the gradebook, what the
     checks said and the free-response answers from the autograded notebooks."""
-    import json
-
     result = subprocess.run([sys.executable, "-m", "grader", "overview", str(course), "--from", "gradebook"],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -179,8 +183,6 @@ def test_class_overview_from_the_gradebook(course):
 
 def test_a_chinese_submission_is_autograded_in_chinese(course):
     """nbgrader autogrades the Chinese release like the English one; its checks speak Chinese."""
-    import json
-
     li = {k[2]: v[0] for k, v in scores_of(course, ASSIGNMENT_ZH).items() if k[0] == "li"}
     assert li and all(li[f"{q.id}_{part}"] == getattr(q, f"points_{part}")
                       for q in CODING if q.notebook == "spotify" for part in ("architecture", "val_loss"))
@@ -213,3 +215,15 @@ def test_the_internals_assignment_is_autograded(course):
     graded = nbformat.read(course / "autograded" / "yan" / INTERNALS / "internals.ipynb", as_version=4)
     test = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "internals_q3_test")
     assert "MyBatchNormalization` is still the starter code" in test.outputs[-1]["evalue"]
+
+
+def test_the_internals_overview_from_the_gradebook_names_mistakes_and_who_did_not_attempt(course):
+    """The internals test cells tag their verdicts under autograde, as the lesson's do: the overview
+    read from nbgrader names yan's Q1 mistake and counts her Q2-Q4 as not attempted."""
+    result = subprocess.run([sys.executable, "-m", "grader", "overview", str(course), "--from", "gradebook",
+                             "--assignment", "internals"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((course / "kit-overview-internals.json").read_text())
+    q1, q2, q3, q4 = data["questions"].values()
+    assert q1["mistakes"] == [{"mistake": "dropout-not-inverted", "title": q1["mistakes"][0]["title"], "students": ["yan"]}]
+    assert [(q["passed"], q["attempted"], q["students"]) for q in (q1, q2, q3, q4)] == [(1, 2, 2)] + [(1, 1, 2)] * 3

@@ -1,15 +1,18 @@
 """nbgrader's test cells of the internals notebook: an AssertionError carrying the student's
-message fails the cell, a clean return passes it."""
+message fails the cell, a clean return passes it. Under nbgrader autograde the message ends with
+the verdict's tag, as for the lesson (grader/autograde.py), so the class overview built from the
+gradebook names the mistakes and who did not attempt."""
 from __future__ import annotations
 
+from ..autograde import said
 from .notebook import verdict
 from .questions import BY_KEY
 
 
 def assert_answer(key: str, answer) -> None:
     result = verdict(BY_KEY[key], answer)
-    assert result.passed, result.text()
-    print(result.text())
+    assert result.passed, said(result)
+    print(said(result))
 
 
 def assert_swap_in_architecture(model) -> None:
@@ -17,8 +20,8 @@ def assert_swap_in_architecture(model) -> None:
     from .questions import SWAP_IN
 
     result = check_architecture(SWAP_IN, model)
-    assert result.passed, result.text()
-    print(result.text())
+    assert result.passed, said(result)
+    print(said(result))
 
 
 def assert_swap_in_val_loss(model, history) -> None:
@@ -29,5 +32,5 @@ def assert_swap_in_val_loss(model, history) -> None:
 
     assert check_architecture(SWAP_IN, model).passed, t("autograde.architecture-first")
     result = val_loss_verdict(model, history)
-    assert result.passed, result.text()
-    print(result.text())
+    assert result.passed, said(result)
+    print(said(result))
