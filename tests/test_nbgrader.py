@@ -86,6 +86,7 @@ def course(tmp_path_factory, root, exercises):
     set_answer(yan, "internals_q1_answer", next(code for label, code, *_ in FUNCTIONS if label == "dropout not inverted"))
     nbformat.write(yan, course / "submitted" / "yan" / INTERNALS / "internals.ipynb")
     nbgrader(course, "autograde", INTERNALS, "--create")
+    nbgrader(course, "generate_feedback", INTERNALS)
     nbgrader(course, "export")
     return course
 
@@ -227,3 +228,5 @@ def test_the_internals_overview_from_the_gradebook_names_mistakes_and_who_did_no
     q1, q2, q3, q4 = data["questions"].values()
     assert q1["mistakes"] == [{"mistake": "dropout-not-inverted", "title": q1["mistakes"][0]["title"], "students": ["yan"]}]
     assert [(q["passed"], q["attempted"], q["students"]) for q in (q1, q2, q3, q4)] == [(1, 2, 2)] + [(1, 1, 2)] * 3
+    page = (course / "feedback" / "yan" / INTERNALS / "internals.html").read_text()
+    assert "[kit: " not in page and "The kept units are unchanged" in page  # the tags are for the overview only
