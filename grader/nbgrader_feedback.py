@@ -2,8 +2,8 @@
 
 nbgrader's generate_feedback renders the autograded notebook as it is, hidden tests included
 (autograde puts them back). This preprocessor, listed in nbgrader_config.py, replaces a hidden
-test cell's source with a note and cuts its error outputs down to the message, and removes the
-verdict tags that the test cells print for the class overview (autograde.py).
+test cell's source with a note, cuts every test cell's error outputs down to the message, and
+removes the verdict tags that the test cells print for the class overview (autograde.py).
 """
 import re
 
@@ -37,7 +37,15 @@ class HideHiddenTests(Preprocessor):
             from grader.i18n import t
 
             cell.source = "# " + t("feedback.hidden-test")
+        if cell.cell_type == "code" and _is_test_cell(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+def _is_test_cell(cell) -> bool:
+    """An autograder test cell (points, no answer): its traceback shows the kit's code and where the
+    instructor installed it, not the student's; the message is what teaches."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
