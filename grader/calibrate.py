@@ -133,7 +133,9 @@ def summarize(reference: dict) -> dict:
 def main(argv=None) -> int:
     import argparse
 
-    argparse.ArgumentParser(prog="python -m grader calibrate", description=__doc__).parse_args(argv)
+    argparse.ArgumentParser(prog="python -m grader calibrate", description=__doc__,
+                            epilog="Another assignment: python -m grader calibrate --assignment KEY "
+                                   "(for example internals; add --help for its options).").parse_args(argv)
     calibrate()
     return 0
 
