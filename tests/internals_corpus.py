@@ -181,3 +181,8 @@ class MyBatchNormalization(keras.layers.Layer):
         return self.inner(inputs, training=training)
 ''', False, "uses-keras-layer"),
 ]
+
+
+def code_of(entries: list, label: str) -> str:
+    """The code of the corpus entry with this label."""
+    return next(code for name, code, *_ in entries if name == label)

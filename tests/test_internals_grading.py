@@ -16,7 +16,7 @@ from grader.internals.notebook_source import internals_notebook
 from grader.internals.questions import ASSIGNMENTS, NOTEBOOK
 from grader.questions import CONCRETE_DEMO
 from grader.reference import band
-from internals_corpus import BATCHNORM, FUNCTIONS
+from internals_corpus import BATCHNORM, FUNCTIONS, code_of
 from pytest_output import starters_named
 
 pytestmark = pytest.mark.slow
@@ -56,10 +56,6 @@ def questions(report: dict) -> dict:
     return {q["id"]: q for nb in report["notebooks"] for q in nb["questions"]}
 
 
-def corpus(entries, name):
-    return next(code for label, code, *_ in entries if label == name)
-
-
 def submission(folder, answers: dict, after: dict | None = None, lang: str = "en"):
     """The solution notebook with some answer cells replaced and code cells added after others."""
     with use(lang):
@@ -93,8 +89,8 @@ def test_mistakes_are_named_and_a_tampering_cell_changes_nothing(root, tmp_path)
     """Dropout not inverted (Q1, and so Q2 which calls it), the unbiased variance (Q3), Q4 left
     as released; a later cell patches the checks and rewrites the probes' records."""
     folder = submission(tmp_path / "mistakes", {
-        "internals_q1_answer": corpus(FUNCTIONS, "dropout not inverted"),
-        "internals_q3_answer": corpus(BATCHNORM, "batchnorm unbiased variance"),
+        "internals_q1_answer": code_of(FUNCTIONS, "dropout not inverted"),
+        "internals_q3_answer": code_of(BATCHNORM, "batchnorm unbiased variance"),
         "internals_q4_model": STARTER_Q4,
     }, after={"internals_q3_check": TAMPER})
     result = run(["-m", "grader", str(folder), "--json", str(tmp_path / "r.json")], cwd=root)
@@ -125,10 +121,10 @@ def test_pytest_grader_grades_both_releases_in_a_folder_and_says_not_attempted(r
 
 
 def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path):
-    from grader.batch import results_folder, run_batch
-
     """ada wrote Q1-Q3 and left Q4 as released (nothing to train: Q4's training is the Chinese
     solution's test above), bo handed the Chinese release in untouched."""
+    from grader.batch import results_folder, run_batch
+
     course = tmp_path / "course"
     submission(course / "submitted" / "ada" / ASSIGNMENTS["en"], {"internals_q4_model": STARTER_Q4})
     shutil.copytree(root / "exercises" / ASSIGNMENTS["zh_CN"], course / "submitted" / "bo" / ASSIGNMENTS["zh_CN"])
@@ -155,7 +151,7 @@ def test_keras_inside_an_endless_loop_and_a_killed_kernel_each_fail_only_their_q
     folder = submission(tmp_path / "hostile", {
         "internals_q1_answer": "def inverted_dropout(x, rate, training, seed_generator):\n"
                                "    while training:\n        pass\n    return x\n",
-        "internals_q3_answer": corpus(BATCHNORM, "batchnorm wraps keras"),
+        "internals_q3_answer": code_of(BATCHNORM, "batchnorm wraps keras"),
         "internals_q4_model": "import os\nos._exit(3)"})
     result = run(["-m", "grader", str(folder), "--json", str(tmp_path / "r.json"), "--timeout", "10", "--quiet"],
                  cwd=root)

@@ -13,7 +13,7 @@ import pytest
 from grader.cli import nbgrader_env
 from grader.questions import CODING
 from gradebook import scores, scores_of
-from internals_corpus import FUNCTIONS
+from internals_corpus import FUNCTIONS, code_of
 from submissions import set_answer
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,7 @@ def course(tmp_path_factory, root, exercises):
         folder.mkdir(parents=True)
         shutil.copy(root / source / INTERNALS / "internals.ipynb", folder / "internals.ipynb")
     yan = nbformat.read(course / "submitted" / "yan" / INTERNALS / "internals.ipynb", as_version=4)
-    set_answer(yan, "internals_q1_answer", next(code for label, code, *_ in FUNCTIONS if label == "dropout not inverted"))
+    set_answer(yan, "internals_q1_answer", code_of(FUNCTIONS, "dropout not inverted"))
     nbformat.write(yan, course / "submitted" / "yan" / INTERNALS / "internals.ipynb")
     nbgrader(course, "autograde", INTERNALS, "--create")
     nbgrader(course, "generate_feedback", INTERNALS)
