@@ -248,6 +248,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             print(f"warning: grading WITHOUT a sandbox on {len(unsandboxed)} worker(s) (--no-sandbox): "
                   + "; ".join(sorted(set(unsandboxed.values()))), file=sys.stderr)
         summary["sandbox"] = not unsandboxed
+        since = client.run_on_scheduler(time.time)
         futures = {client.submit(grade_job, job, threads, cell_timeout, cache_dir, key=f"grade-{job.student}",
                                  retries=retries, pure=False): job for job in todo}
         if on_submitted:
@@ -271,6 +272,10 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             summary["failed"] += failed
             bar.update(job.student, failed)
         bar.close()
+        summary["retried"] = retried(client, {future.key: job.student for future, job in futures.items()}, since)
+        for student, workers in summary["retried"].items():
+            print(f"{student}: graded again after the worker holding the submission died ({', '.join(workers)})",
+                  file=sys.stderr)
     except KeyboardInterrupt:
         print("\nStopped: everything finished so far is recorded; run the command again to resume.",
               file=sys.stderr)
@@ -282,6 +287,20 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
     recorder.write_overview()
     summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def retried(client, students: dict, since: float) -> dict:
+    """Student -> the workers that died holding their submission (running it, or with it queued),
+    which was then sent to another: read from the Dask scheduler's own record of removed workers
+    since ``since``."""
+    lost = {}
+    for when, event in client.get_events("all"):
+        if when < since or not isinstance(event, dict) or event.get("action") != "remove-worker":
+            continue
+        for key in event.get("processing-tasks", ()):
+            if key in students:
+                lost.setdefault(students[key], []).append(event.get("worker", "?"))
+    return lost
 
 
 class _Progress:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -55,7 +56,21 @@ class CellProblem:
         if self.kind == "dead kernel":
             return t("problem.kernel-died-detail" if self.evalue else "problem.kernel-died", where=where,
                      detail=self.evalue)
+        if self.ename in OUT_OF_MEMORY:
+            shape = _memory_detail(self.evalue)
+            return t("problem.out-of-memory-shape", where=where, shape=shape) if shape else t(
+                "problem.out-of-memory", where=where)
         return t("problem.raised", where=where, ename=self.ename, evalue=self.evalue)
+
+
+OUT_OF_MEMORY = ("MemoryError", "ResourceExhaustedError")  # NumPy and Python; TensorFlow's allocator
+
+
+def _memory_detail(evalue: str) -> str:
+    """What could not be allocated, as TensorFlow or NumPy said it, without the op dump."""
+    found = re.search(r"OOM when allocating tensor with shape\s*\[([\d, ]*)\]", evalue) or re.search(
+        r"allocate [\d.]+ \w+ for an array with shape \(([\d, ]*)\)", evalue)
+    return "×".join(part.strip() for part in found.group(1).split(",") if part.strip()) if found else ""
 
 
 @dataclass

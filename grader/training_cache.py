@@ -344,13 +344,19 @@ class TrainingCache:
             total -= sizes[path]
 
 
-def default_cache() -> TrainingCache | None:
-    """The cache named by DROPOUT_KIT_TRAINING_CACHE (``off`` for none), else the user cache."""
+def default_folder() -> Path | None:
+    """The folder named by DROPOUT_KIT_TRAINING_CACHE (``off``: None), else the user cache's."""
     setting = os.environ.get(CACHE_ENV, "")
     if setting.lower() == "off":
         return None
     if setting:
-        return TrainingCache(Path(setting))
+        return Path(setting)
     from .data import cache_dir
 
-    return TrainingCache(cache_dir() / "training")
+    return cache_dir() / "training"
+
+
+def default_cache() -> TrainingCache | None:
+    """The cache named by DROPOUT_KIT_TRAINING_CACHE (``off`` for none), else the user cache."""
+    folder = default_folder()
+    return None if folder is None else TrainingCache(folder)

@@ -5,6 +5,7 @@ from keras import layers
 
 from answer_corpus import CORPUS, NAMED_MISTAKES
 from grader.checks import check_architecture
+from grader.i18n import t
 from grader.questions import BY_ID, CODING
 
 
@@ -108,25 +109,31 @@ def test_table_shows_a_changed_rate_on_one_row_with_the_difference():
 @pytest.mark.parametrize("name,question_id,code,passes,fragment",
                          [c for c in CORPUS if not c[3]], ids=[c[0] for c in CORPUS if not c[3]])
 def test_every_rendering_shows_the_same_aligned_table(name, question_id, code, passes, fragment):
-    """Terminal, notebook and feedback page draw the same rows, each marked in words."""
-    from grader.report import _question_html
+    """Terminal, notebook and feedback page draw the same rows, each marked in words. An answer
+    with no layers to align (a list, None, a string, a branching model) gets its message and no
+    table, the same in all three."""
+    import re
+
     from grader.grading import QuestionResult
+    from grader.report import _question_html
+    from grader.verdict import ROW_MARKS, row_word
 
     question = BY_ID[question_id]
     verdict = check_architecture(question, build(question, code))
+    pages = (verdict._repr_html_(), _question_html(QuestionResult(question, parts={"architecture": (verdict, 3)})))
     if not verdict.rows:
+        assert fragment in verdict.message and not verdict.passed
+        assert verdict.text() == t("verdict.incorrect", message=verdict.message)  # the message, no table
+        for html in pages:
+            assert not re.findall(r'<tr class="\w+">', html) and fragment.split("`")[0] in html
         return
-    import re
-
-    from grader.verdict import ROW_MARKS, row_word
-
     statuses = [row.status for row in verdict.rows]
     table = verdict.text().splitlines()[-len(verdict.rows):]
     for row, line in zip(verdict.rows, table):
         sign, word = ROW_MARKS[row.status][0], row_word(row.status)
         assert line.startswith(f"  {sign}  ") and row.expected in line and row.found in line, line
         assert row.status == "same" or word in line
-    for html in (verdict._repr_html_(), _question_html(QuestionResult(question, parts={"architecture": (verdict, 3)}))):
+    for html in pages:
         assert re.findall(r'<tr class="(\w+)">', html) == statuses
         marks = re.findall(r"<td[^>]*>(✓ ok|✗ [^<]*)</td></tr>", html)
         assert [m.split(":")[0] for m in marks] == [("✓ " if s == "same" else "✗ ") + row_word(s) for s in statuses]

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from gradebook import scores, scores_of
-from grader.i18n import use
+from grader.i18n import t, use
 from grader.batch import RESULTS_FOLDER, run_batch
 from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook
 
@@ -54,20 +54,39 @@ def make_class(course, exercises):
     return course
 
 
+def _executing(dask_worker) -> list:
+    """On a worker: the keys of the tasks it is running now (not those queued on it)."""
+    return [ts.key for ts in dask_worker.state.executing]
+
+
 def kill_worker_grading(student: str, killed: list):
-    """A run_batch hook: once `student`'s task is running, kill the worker process that holds it."""
+    """A run_batch hook: once the worker's own state says it is running `student`'s task, let
+    it run a few seconds more (its kernel is training), then kill that worker process; `killed`
+    gets the worker once the scheduler has seen it go."""
     def hook(client, futures):
+        def holding(key):
+            try:
+                return [w for w, keys in client.run(_executing).items() if key in keys]
+            except Exception:  # noqa: BLE001 - a worker starting or stopping
+                return []
+
         def killer():
             key = next(f.key for f in futures if student in str(f.key))
             for _ in range(600):
-                where = [w for w, keys in client.processing().items() if key in keys]
-                if where:
+                if holding(key):
                     time.sleep(8)  # let the kernel start training
-                    killed.append(where[0])
+                    where = holding(key)
+                    if not where:
+                        return  # it finished first: the test then says no worker was killed
                     try:
                         client.run(os._exit, 1, workers=where)
                     except Exception:  # noqa: BLE001 - the worker dies before it can answer
                         pass
+                    for _ in range(300):
+                        if where[0] not in client.scheduler_info()["workers"]:
+                            killed.append(where[0])
+                            return
+                        time.sleep(0.1)
                     return
                 time.sleep(0.1)
         threading.Thread(target=killer, daemon=True).start()
@@ -76,13 +95,15 @@ def kill_worker_grading(student: str, killed: list):
 
 @pytest.fixture(scope="module")
 def classes(tmp_path_factory, exercises):
-    """The same class graded one by one, then by two workers, one of which is killed mid-run."""
+    """The same class graded one by one, then by two workers, one of which is killed mid-run;
+    each run with a training cache of its own that starts empty, so that both train."""
     sequential = make_class(tmp_path_factory.mktemp("sequential"), exercises)
     parallel = tmp_path_factory.mktemp("parallel")
     shutil.copytree(sequential / "submitted", parallel / "submitted")
-    one = run_batch(sequential, workers=1, threads=1, progress=False)
+    one = run_batch(sequential, workers=1, threads=1, progress=False, cache_dir=str(sequential / "cold-cache"))
     killed = []
-    two = run_batch(parallel, workers=2, threads=1, progress=False, on_submitted=kill_worker_grading("alice", killed))
+    two = run_batch(parallel, workers=2, threads=1, progress=False, on_submitted=kill_worker_grading("alice", killed),
+                    cache_dir=str(parallel / "cold-cache"))
     two["killed"] = killed
     return sequential, parallel, one, two
 
@@ -108,6 +129,13 @@ def test_parallel_results_are_identical_to_one_by_one(classes):
     assert set(a) == set(b) == STUDENTS
     for student in a:
         assert comparable(a[student]) == comparable(b[student]), student
+    stored = {t("training.stored")}
+    with use("zh_CN"):
+        stored.add(t("training.stored"))
+    for run in (a, b):  # each run trained the right answer itself (alice and li, in Chinese, share it)
+        trainings = {q["training"] for s in ("alice", "li") for nb in run[s]["notebooks"] for q in nb["questions"]
+                     if q["id"] == "spotify_q1"}
+        assert trainings & stored, trainings
     assert a["alice"]["points"] == 10 and a["bob"]["points"] == 0
     assert a["carol"]["points"] == 0
     messages = {s: " ".join(q["message"] for nb in r["notebooks"] for q in nb["questions"]) for s, r in a.items()}
@@ -137,8 +165,13 @@ def test_running_again_resumes_and_skips_graded_students(classes):
 
 
 def test_a_worker_killed_mid_run_still_records_everyone_once(classes):
-    _, parallel, _, two = classes
+    """The worker killed was running alice's submission (its own state said so); batch records,
+    from the scheduler, that alice's submission (and any queued on that worker) was lost with it
+    and graded again elsewhere: once, with full marks."""
+    _, parallel, one, two = classes
     assert two["killed"], "the test did not manage to kill a worker"
+    assert two["retried"]["alice"] == two["killed"] and one["retried"] == {}
+    assert all(workers == two["killed"] for workers in two["retried"].values()), two["retried"]
     assert two["graded"] == 7
     assert results(parallel)["alice"]["points"] == 10
     rows = gradebook(parallel)

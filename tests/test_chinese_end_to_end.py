@@ -53,13 +53,16 @@ def _wrong_submission(tmp_path, lang: str):
 
 
 def test_the_same_answer_gets_the_same_grade_in_both_languages(root, tmp_path):
+    """Each language trains its own models (no training cache), so equal numbers mean something."""
     reports = {}
     for lang in ("en", "zh_CN"):
         path = _wrong_submission(tmp_path, lang)
-        result = run(["-m", "grader", str(path), "--json", str(tmp_path / f"{lang}.json"), "--quiet"], cwd=root)
+        result = run(["-m", "grader", str(path), "--json", str(tmp_path / f"{lang}.json"), "--quiet", "--no-cache"],
+                     cwd=root)
         assert result.returncode == 1, result.stdout + result.stderr
         reports[lang] = questions(json.loads((tmp_path / f"{lang}.json").read_text()))
     en, zh = reports["en"], reports["zh_CN"]
+    assert not any(q["training_reused"] for q in [*en.values(), *zh.values()])
     for question_id in en:
         assert (en[question_id]["points"], en[question_id]["passed"]) == (zh[question_id]["points"], zh[question_id]["passed"])
         assert en[question_id]["val_loss"] == zh[question_id]["val_loss"]

@@ -116,12 +116,28 @@ def test_download_converts_and_verifies(isolated, monkeypatch, publisher):
 
 
 def test_download_of_a_wrong_file_is_refused(isolated, monkeypatch, publisher):
+    """A file with a published checksum (spotify) is refused by pooch before any conversion."""
     url, site = publisher
     (site / "spotify_songs.csv").write_text("track_id,track_name\n1,a\n")
     monkeypatch.setenv(data.MIRROR_ENV, url)
-    with pytest.raises(data.DataError, match="download failed|does not hold the expected data"):
+    with pytest.raises(data.DataError, match="the download failed: .*hash"):
         data.locate("spotify.csv")
     assert not (isolated / "cache" / "spotify.csv").exists()
+
+
+def test_a_converted_download_with_other_values_is_refused_by_its_content(isolated, monkeypatch, publisher, real_data):
+    """The publisher's workbook (no published checksum) converts fine but holds one other value:
+    the content fingerprint of the parsed table refuses it, and nothing is kept in the cache."""
+    url, site = publisher
+    frame = pd.read_csv(real_data["concrete.csv"])
+    frame.iloc[0, 0] += 1.0
+    write_uci_concrete_xls(frame, site / "Concrete_Data.xls")
+    monkeypatch.setenv(data.MIRROR_ENV, url)
+    with pytest.raises(data.DataError, match="does not hold the expected data for concrete.csv") as error:
+        data.locate("concrete.csv")
+    assert "content fingerprint" in str(error.value) and data.manifest()["concrete.csv"]["content_sha256"] in str(error.value)
+    assert not (isolated / "cache" / "concrete.csv").exists()
+    assert not list((isolated / "cache").glob("concrete*.partial"))
 
 
 def test_unreachable_publisher_says_where_it_looked(isolated, monkeypatch):

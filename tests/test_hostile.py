@@ -45,9 +45,9 @@ KERNEL_CASES = [
     ("raise SystemExit", "raise SystemExit(3)", "raised SystemExit", 60),
     ("os._exit", "import os\nos._exit(1)", "the Python kernel died while running your answer cell of spotify Q1", 60),
     ("kill -9", "import os\nos.kill(os.getpid(), 9)", "the Python kernel died", 60),
-    ("50 GB array", "import numpy as np\nbig = np.ones(50 * 10**9 // 8)", "raised MemoryError", 60),
+    ("50 GB array", "import numpy as np\nbig = np.ones(50 * 10**9 // 8)", "ran out of memory: it asked for an array of shape 6250000000,", 60),
     ("a billion units", "model = keras.Sequential([keras.Input(shape=input_shape), layers.Dense(10**9)])",
-     "raised", 120),
+     "×1000000000, far more than the grading machine has", 120),  # the shape: (18 or 8 inputs)×10⁹
     ("million printed lines", "for i in range(2_000_000):\n    print(i)\nmodel = None", "`model` is None", 120),
     ("stderr flood", "import sys\nfor i in range(200_000):\n    sys.stderr.write('noise ' * 10 + '\\n')\nmodel = None",
      "`model` is None", 120),

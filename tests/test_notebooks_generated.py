@@ -1,9 +1,11 @@
 """Notebooks are code: solutions/ is what the question definitions build (one release per
 language, from the same definitions), exercises/ is what `nbgrader generate_assignment` makes of
 solutions/, and the student copies ship clean."""
+import io
 import shutil
 import subprocess
 import sys
+import tokenize
 
 import nbformat
 import pytest
@@ -67,8 +69,18 @@ def test_exercises_ship_clean_without_answers_or_hidden_tests(root, lang, assign
     assert "ops.moments" not in text and "SeedGenerator(seed)" not in text  # the internals' answers
 
 
+def _code_without_words(source: str) -> list:
+    """A code cell's tokens with its comments dropped and its string literals (the words a
+    student reads: printed text, plot titles, the language's name) blanked out."""
+    words = (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING))
+    return [(tok.type, "" if tok.type in words else tok.string)
+            for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+            if tok.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)]
+
+
 def test_the_chinese_release_is_the_english_one_in_other_words(root):
-    """Same cells, same grade ids, same code, same points: only the words differ."""
+    """Same cells, same grade ids, same code, same points: only the words differ (markdown,
+    comments and string literals; an f-string's expressions are code and stay the same)."""
     for name in NAMES:
         en = nbformat.read(root / "exercises" / ASSIGNMENTS["en"] / f"{name}.ipynb", as_version=4)
         zh = nbformat.read(root / "exercises" / ASSIGNMENTS["zh_CN"] / f"{name}.ipynb", as_version=4)
@@ -77,5 +89,11 @@ def test_the_chinese_release_is_the_english_one_in_other_words(root):
                [c.metadata.get("nbgrader", {}).get("grade_id") for c in zh.cells]
         assert [c.metadata.get("nbgrader", {}).get("points") for c in en.cells] == \
                [c.metadata.get("nbgrader", {}).get("points") for c in zh.cells]
+        code_en = [c for c in en.cells if c.cell_type == "code"]
+        code_zh = [c for c in zh.cells if c.cell_type == "code"]
+        assert len(code_en) == len(code_zh) > 0
+        for a, b in zip(code_en, code_zh):
+            assert _code_without_words(a.source) == _code_without_words(b.source), a.metadata.get("nbgrader")
+        assert sum(a.source != b.source for a, b in zip(code_en, code_zh)) > 0  # the words did change
         markdown_zh = "\n".join(c.source for c in zh.cells if c.cell_type == "markdown")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in markdown_zh)

@@ -21,24 +21,18 @@ def test_reference_records_versions_machine_and_data():
         assert len(runs(question.id, True)) >= 10
 
 
-@pytest.mark.parametrize("question", CODING, ids=[q.id for q in CODING])
-def test_every_calibrated_seed_of_the_solution_passes(question):
-    for _, run in runs(question.id, True):
-        verdict = check_val_loss(question, run["evaluated_val_loss"], run)
-        assert verdict.passed, (run["seed"], verdict.message)
-
+# Whether the solutions pass and the known mistakes are caught is tested on seeds the calibration
+# never saw (tests/test_held_out_seeds.py): judging the calibrated seeds against thresholds made
+# from them could not fail.
 
 @pytest.mark.parametrize("variant", [v for v in CALIBRATION_VARIANTS if not v.correct], ids=lambda v: f"{v.question.id} {v.name}")
-def test_wrong_models_fail_on_val_loss_unless_documented_as_a_known_limit(variant):
+def test_a_mistake_the_val_loss_cannot_catch_is_documented_as_such(variant):
+    """The reference's summary, the band and the variant's note agree on what only the
+    architecture check catches (the note is what the README and the calibration report say)."""
     reference = band(variant.question.id)
-    verdicts = [check_val_loss(BY_ID[variant.question.id], r["evaluated_val_loss"], r)
-                for name, r in runs(variant.question.id, False) if name == variant.name]
-    assert verdicts
-    if variant.name in reference.misses:
-        assert "only the architecture check catches it" in variant.note or "LOWER" in variant.note
-        assert all(v.passed for v in verdicts)  # the known limit, measured: the architecture check must catch it
-    else:
-        assert not any(v.passed for v in verdicts), [v.message for v in verdicts]
+    recorded = load()["summary"][variant.question.id]["wrong_answers"][variant.name]
+    assert recorded["caught_by_val_loss"] is (variant.name not in reference.misses)
+    assert ("only the architecture check catches it" in variant.note) is (variant.name in reference.misses)
 
 
 def test_the_concrete_model_without_batchnorm_is_told_why_it_diverged():
