@@ -22,15 +22,16 @@ def report(lang: str, wrong: bool):
     from answer_corpus import CORPUS
     from test_architecture import build
 
-    from grader.checks import check_architecture, check_val_loss
-    from grader.grading import QuestionResult
+    from grader.judging.checks import check_architecture, check_val_loss
+    from grader.grading.results import QuestionResult
     from grader.i18n import use
-    from grader.questions import BY_ID
-    from grader.reference import load
-    from grader.submission import NotebookResult, SubmissionReport
-    from grader.verdict import Verdict
+    from grader.lesson.questions import BY_ID
+    from grader.lesson.calibrate import REFERENCE_PATH
+from grader.judging.reference import read
+    from grader.grading.submission import NotebookResult, SubmissionReport
+    from grader.judging.verdict import Verdict
 
-    runs = {v["question"]: v["runs"][0] for v in load()["variants"] if v["correct"]}
+    runs = {v["question"]: v["runs"][0] for v in read(REFERENCE_PATH)["variants"] if v["correct"]}
     with use(lang):
         results = []
         for qid, name in (("spotify_q1", "spotify only first dropout" if wrong else "spotify both dropout 0.3"),
@@ -56,11 +57,11 @@ def best(function, repeat=3) -> float:
 
 
 def main() -> int:
-    from grader.quiet import import_tensorflow
+    from grader.base.quiet import import_tensorflow
 
     import_tensorflow()
-    from grader.overview import records_from_kit_grades, write_overview
-    from grader.report import _clean, summary, to_html
+    from grader.feedback.overview import records_from_kit_grades, write_overview
+    from grader.feedback.report import json_safe, summary, to_html
 
     for lang in ("en", "zh_CN"):
         r = report(lang, wrong=True)
@@ -70,7 +71,7 @@ def main() -> int:
         grades = Path(folder) / "kit-grades"
         grades.mkdir()
         for i in range(30):
-            data = _clean(report("en" if i % 3 else "zh_CN", wrong=i % 4 == 0).to_dict())
+            data = json_safe(report("en" if i % 3 else "zh_CN", wrong=i % 4 == 0).to_dict())
             data["student"] = f"student{i:02d}"
             (grades / f"student{i:02d}.json").write_text(json.dumps(data))
         for lang in ("en", "zh_CN"):

@@ -34,8 +34,8 @@ FLOOR = """
 import time, json
 t0 = time.perf_counter()
 import keras
-from grader.questions import CODING
-from grader.training import train
+from grader.lesson.questions import CODING
+from grader.base.training import train
 fits = {}
 for q in CODING:
     fits[q.id] = train(q.solution_code, q.expected.input_dim, q.protocol).seconds
@@ -86,13 +86,13 @@ def nbgrader_autograde(out: Path) -> float:
 
 
 def check_latency(calls: int = 200) -> dict:
-    from grader.quiet import import_tensorflow
+    from grader.base.quiet import import_tensorflow
 
     keras = import_tensorflow()
 
-    from grader.checks import check_architecture
-    from grader.questions import CODING
-    from grader.training import build
+    from grader.judging.checks import check_architecture
+    from grader.lesson.questions import CODING
+    from grader.base.training import build
 
     figures = {}
     for q in CODING:

@@ -36,7 +36,7 @@ def halves(repeat: int) -> list:
     import keras
     from keras import ops
 
-    from grader import exchange
+    from grader.base import exchange
     from grader.internals import checks
     from grader.internals.questions import QUESTIONS, solution_code
 
@@ -58,7 +58,7 @@ def halves(repeat: int) -> list:
 
 
 def command(folder: Path, repeat: int) -> tuple:
-    from grader.submission import grade
+    from grader.grading.submission import grade
 
     reports = []
     seconds = timed(lambda: reports.append(grade(folder, cache=None)), repeat)
@@ -69,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from grader.quiet import import_tensorflow
+    from grader.base.quiet import import_tensorflow
 
     import_tensorflow()
     print("check halves (in this process, median of", args.repeat, "runs)")

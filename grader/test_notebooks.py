@@ -2,8 +2,8 @@
 are the questions' stable English titles; what they say is in the language of the graded notebooks."""
 import pytest
 
-from grader.i18n import t, use
-from grader.pytest_plugin import selected_assignments
+from grader.base.i18n import t, use
+from grader.commands.pytest_plugin import selected_assignments
 
 
 def pytest_generate_tests(metafunc):

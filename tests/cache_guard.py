@@ -27,7 +27,7 @@ class Guard:
     """Made once per run, in the process that starts the others."""
 
     def __init__(self):
-        from grader.training_cache import CACHE_ENV, default_folder
+        from grader.running.training_cache import CACHE_ENV, default_folder
 
         self.user = default_folder()
         self.before = snapshot(self.user)

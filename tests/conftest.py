@@ -61,7 +61,7 @@ def exercises(root) -> Path:
 @pytest.fixture(scope="session")
 def real_data() -> dict:
     """name -> path of each verified data set, found as users find it."""
-    from grader import data
+    from grader.base import data
 
     return {name: data.locate(name) for name in data.manifest()}
 

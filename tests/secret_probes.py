@@ -15,7 +15,7 @@ from pathlib import Path
 from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook, write
 
 ENV_NAME = "KIT_PLANTED_TOKEN"
-REFERENCE_MARKER = '"intra_op_threads"'  # a key that only grader/reference.json holds
+REFERENCE_MARKER = '"intra_op_threads"'  # a key that only grader/lesson/reference.json holds
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Planted:
                   f"lambda: open(glob.glob({str(self.other_course / 'submitted' / '*' / '*' / '*.ipynb')!r})[0]).read()",
                   f"lambda: open({str(self.gradebook)!r}, 'rb').read().decode('latin-1')",
                   "lambda: open('/etc/shadow').read()",
-                  "lambda: (pathlib.Path(__import__('grader').__file__).parent / 'reference.json').read_text()",
+                  "lambda: (pathlib.Path(__import__('grader').__file__).parent / 'lesson' / 'reference.json').read_text()",
                   f"lambda: socket.create_connection(('127.0.0.1', {self.port}), timeout=3).recv(200).decode()",
                   f"lambda: os.listdir({str(self.cache_folder)!r})"]
         return ("import glob, os, pathlib, socket\n"
@@ -82,7 +82,7 @@ def plant(tmp_path: Path):
     gradebook = other / "gradebook.db"
     gradebook.write_bytes(b"SQLite format 3\x00" + f"GRADEBOOK-{mark}".encode())
     server = socket.create_server(("127.0.0.1", 0))
-    from grader.training_cache import default_cache
+    from grader.running.training_cache import default_cache
 
     cache_folder = default_cache().folder
     (cache_folder / f"cache-{mark}").mkdir(parents=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.notebook_source import NOTEBOOK_BUILDERS
-from grader.questions import CONCRETE_DEMO
+from grader.lesson.notebook_source import NOTEBOOK_BUILDERS
+from grader.lesson.questions import CONCRETE_DEMO
 
 SPOTIFY_STARTER_Q1 = """model = keras.Sequential([
     keras.Input(shape=input_shape),

@@ -4,9 +4,9 @@ import pytest
 from keras import layers
 
 from answer_corpus import CORPUS, NAMED_MISTAKES
-from grader.checks import check_architecture
+from grader.judging.checks import check_architecture
 from grader.i18n import t
-from grader.questions import BY_ID, CODING
+from grader.lesson.questions import BY_ID, CODING
 
 
 def build(question, code):
@@ -31,7 +31,7 @@ def test_corpus_is_large_and_covers_both_notebooks():
 
 @pytest.mark.parametrize("question", CODING, ids=[q.id for q in CODING])
 def test_every_solution_passes_and_every_starter_fails(question):
-    from grader.training import build as build_answer
+    from grader.base.training import build as build_answer
 
     assert check_architecture(question, build_answer(question.solution_code, question.expected.input_dim)).passed
     starter = keras.Sequential([keras.Input(shape=(question.expected.input_dim,))] + [
@@ -114,9 +114,9 @@ def test_every_rendering_shows_the_same_aligned_table(name, question_id, code, p
     table, the same in all three."""
     import re
 
-    from grader.grading import QuestionResult
-    from grader.report import _question_html
-    from grader.verdict import ROW_MARKS, row_word
+    from grader.grading.results import QuestionResult
+    from grader.feedback.report import _question_html
+    from grader.judging.verdict import ROW_MARKS, row_word
 
     question = BY_ID[question_id]
     verdict = check_architecture(question, build(question, code))

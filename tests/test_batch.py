@@ -12,7 +12,7 @@ import pytest
 
 from gradebook import scores, scores_of
 from grader.i18n import t, use
-from grader.batch import RESULTS_FOLDER, run_batch
+from grader.commands.batch import RESULTS_FOLDER, run_batch
 from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook
 
 pytestmark = pytest.mark.slow
@@ -181,7 +181,7 @@ def test_a_worker_killed_mid_run_still_records_everyone_once(classes):
 
 def test_batch_writes_the_class_overview(classes):
     """Passing, failing, ungradeable and not-attempted students, each where the instructor looks."""
-    from grader.overview import CSV_NAME, HTML_NAME, JSON_NAME
+    from grader.feedback.overview import CSV_NAME, HTML_NAME, JSON_NAME
 
     _, parallel, _, _ = classes
     data = json.loads((parallel / JSON_NAME).read_text())

@@ -12,7 +12,7 @@ import pytest
 
 from answer_corpus import CORPUS
 from grader.i18n import use
-from grader.questions import CODING, QUESTIONS
+from grader.lesson.questions import CODING, QUESTIONS
 from submissions import set_answer, solution_notebook, write
 
 pytestmark = pytest.mark.slow

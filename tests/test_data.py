@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grader import data
+from grader.base import data
 
 
 @pytest.fixture

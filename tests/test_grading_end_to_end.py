@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from grader.i18n import t
-from grader.questions import CODING, QUESTIONS
-from grader.reference import band
-from grader.training_cache import CACHE_ENV
+from grader.lesson.questions import CODING, QUESTIONS
+from grader.judging.reference import band
+from grader.running.training_cache import CACHE_ENV
 from submissions import (SPOTIFY_STARTER_Q3, add_cell_after, set_answer, solution_notebook, write)
 
 pytestmark = pytest.mark.slow
@@ -131,10 +131,10 @@ def test_tampering_inside_the_notebook_cannot_change_a_verdict(root, tmp_path, c
     trainer trains and Q3 gets exactly the verdict of an honest training of its (right) model."""
     tamper = """
 import json, os, keras
-import grader.checks, grader.autograde, grader.notebook
-from grader.verdict import Verdict
-grader.checks.check_architecture = lambda *a, **k: Verdict(True, 'patched')
-grader.checks.check_val_loss = lambda *a, **k: Verdict(True, 'patched')
+import grader.judging.checks, grader.lesson.autograde, grader.lesson.notebook
+from grader.judging.verdict import Verdict
+grader.judging.checks.check_architecture = lambda *a, **k: Verdict(True, 'patched')
+grader.judging.checks.check_val_loss = lambda *a, **k: Verdict(True, 'patched')
 class FakeHistory:
     history = {'loss': [0.01] * 100, 'val_loss': [0.001] * 100}
 keras.Model.fit = lambda self, *a, **k: FakeHistory()

@@ -11,9 +11,10 @@ import math
 
 import pytest
 
-from grader.checks import check_val_loss
-from grader.questions import CALIBRATION_VARIANTS
-from grader.reference import band, load
+from grader.judging.checks import check_val_loss
+from grader.lesson.questions import CALIBRATION_VARIANTS
+from grader.lesson.calibrate import REFERENCE_PATH
+from grader.judging.reference import band, read
 
 pytestmark = pytest.mark.slow
 HELD_OUT = (1001, 1002)
@@ -26,7 +27,7 @@ def _label(variant) -> str:
 @pytest.fixture(scope="module")
 def held_out_runs():
     """label -> [(seed, evaluated val_loss, history)], trained once for the module (about 5 min)."""
-    from grader.training import evaluate, train
+    from grader.base.training import evaluate, train
 
     runs = {}
     for variant in CALIBRATION_VARIANTS:
@@ -41,7 +42,7 @@ def held_out_runs():
 
 
 def test_the_held_out_seeds_are_not_in_the_reference():
-    calibrated = {r["seed"] for v in load()["variants"] for r in v["runs"]}
+    calibrated = {r["seed"] for v in read(REFERENCE_PATH)["variants"] for r in v["runs"]}
     assert calibrated and not calibrated & set(HELD_OUT)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import sandbox
-from grader.submission import grade
+from grader.running import sandbox
+from grader.grading.submission import grade
 from submissions import SPOTIFY_STARTER_Q3, set_answer, solution_notebook, write
 
 pytestmark = pytest.mark.slow
@@ -162,8 +162,8 @@ def test_old_format_reordered_and_deleted_cells_are_graded_as_released(tmp_path)
 
 
 def test_divergence_gets_its_own_message():
-    from grader.checks import check_val_loss
-    from grader.questions import BY_ID
+    from grader.judging.checks import check_val_loss
+    from grader.lesson.questions import BY_ID
 
     history = {"loss": [30.0, float("nan")], "val_loss": [25.0, float("nan")]}
     verdict = check_val_loss(BY_ID["spotify_q3"], float("nan"), history)

@@ -67,14 +67,14 @@ def _constants(node):
 
 def _dynamic_ids() -> set:
     """The ids the code builds from data: per question, per mistake, per comparison."""
-    from grader.questions import BY_ID, CODING, COMPARISONS, QUESTIONS, FreeResponse
+    from grader.lesson.questions import BY_ID, CODING, QUESTIONS, FreeResponse
 
     ids = {f"title.{q.id}" for q in QUESTIONS}
     ids |= {f"hint.{q.id}" for q in CODING} | {f"advice.{q.id}" for q in CODING}
     ids |= {f"plot.title.{q.id}" for q in CODING} | {f"nb.{q.id}.instructions" for q in CODING}
     ids |= {f"prompt.{q.id}" for q in QUESTIONS if isinstance(q, FreeResponse)}
     ids |= {f"answer.{q.id}" for q in QUESTIONS if isinstance(q, FreeResponse)}
-    ids |= {f"plot.comparison.{qid}.{v.replace(' ', '-')}" for qid, variants in COMPARISONS.items() for v in variants}
+    ids |= {f"plot.comparison.{q.id}.{v.replace(' ', '-')}" for q in CODING for v in q.comparisons}
     ids |= {f"cell.{role}" for role in ("model", "train", "seed", "data", "other")}
     ids |= {f"ordinal.{n}" for n in ("1", "2", "3", "n")}
     ids |= {"row." + s for s in ("same", "changed", "replaced", "missing", "extra")}
@@ -108,7 +108,7 @@ def test_every_message_the_code_asks_for_exists_and_none_is_stale():
 def test_every_chinese_character_is_in_the_shipped_font():
     from fontTools.ttLib import TTFont
 
-    from grader.fonts import FONT_PATH
+    from grader.feedback.fonts import FONT_PATH
 
     cmap = TTFont(str(FONT_PATH))["cmap"].getBestCmap()
     text = "".join(catalog("zh_CN").values())
@@ -129,7 +129,7 @@ def test_language_names_and_fallbacks():
 
 
 def test_the_page_embeds_the_kit_font_only_for_chinese():
-    from grader.fonts import font_css
+    from grader.feedback.fonts import font_css
 
     assert font_css("en", "Dropout 暂退层") == ""
     css = font_css("zh_CN", "暂退层")

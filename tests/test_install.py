@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader.running import sandbox
 from pytest_output import starters_named
 from secret_probes import leaks, plant
 
@@ -54,12 +54,14 @@ def test_the_wheel_carries_everything_the_kit_reads(wheel):
                    "grader/exercises_internals/internals.ipynb", "grader/exercises_internals_zh/internals.ipynb",
                    "grader/locale/en/LC_MESSAGES/kit.po", "grader/locale/zh_CN/LC_MESSAGES/kit.po",
                    "grader/fonts/DropoutKitSansSC.otf", "grader/fonts/OFL.txt",
-                   "grader/reference.json", "grader/notebook_source.py", "grader/test_notebooks.py",
-                   "grader/internals/reference.json", "grader/assignments/internals.py"):
+                   "grader/lesson/reference.json", "grader/lesson/notebook_source.py", "grader/test_notebooks.py",
+                   "grader/internals/reference.json", "grader/assignments/internals.py",
+                   *(f"grader/{part}/__init__.py" for part in ("base", "judging", "running", "grading", "feedback",
+                                                               "commands", "lesson"))):
         assert needed in names, needed
     assert not any(name.startswith(("solutions/", "tests/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "grader.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "grader.commands.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_the_installed_kit_is_the_one_imported(installed):
@@ -72,7 +74,7 @@ def test_students_fetch_the_notebooks_and_the_data_loads(installed):
     assert result.returncode == 0, result.stderr
     folder = installed["work"] / "notebooks"
     assert sorted(p.name for p in folder.glob("*.ipynb")) == ["spotify.ipynb", "wine.ipynb"]
-    data = run(["-c", "from grader.data import wine_splits; print(wine_splits().X_train.shape)"], installed)
+    data = run(["-c", "from grader.base.data import wine_splits; print(wine_splits().X_train.shape)"], installed)
     assert data.stdout.strip() == "(1119, 11)", data.stdout + data.stderr
 
 
@@ -116,7 +118,7 @@ def test_the_chinese_notebooks_come_with_the_wheel_and_speak_chinese(installed):
     assert result.returncode == 0, result.stderr
     notebook = json.loads((installed["work"] / "zh" / "spotify.ipynb").read_text())
     assert notebook["metadata"]["dropout_kit"]["language"] == "zh_CN"
-    words = run(["-c", "from grader.i18n import t; from grader.fonts import font_css; "
+    words = run(["-c", "from grader.i18n import t; from grader.feedback.fonts import font_css; "
                        "print(t('row.missing', 'zh_CN'), bool(font_css('zh_CN', '暂退层')))"], installed)
     assert words.stdout.split() == ["缺少", "True"], words.stdout + words.stderr
 

@@ -87,7 +87,7 @@ def _verdict_as_graded(kind, name, code, tmp_path):
     """What ``python -m grader`` does, minus the kernel: the probe's half records the outputs,
     the record crosses through files (exchange.py), the grader's half judges the numbers and reads
     the answer cell's text (not the objects) for Keras layers."""
-    from grader import exchange
+    from grader.base import exchange
     from grader.internals import checks
 
     namespace = define(code, name)
@@ -117,7 +117,7 @@ def test_a_record_from_the_kernel_is_data_never_code(tmp_path):
 
     import numpy as np
 
-    from grader import exchange
+    from grader.base import exchange
 
     exchange.save(tmp_path / "ok", {"a": np.arange(3.0), "b": [None, "x", {"c": np.ones((2, 2), "float32")}]})
     back = exchange.load(tmp_path / "ok")

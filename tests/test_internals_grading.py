@@ -14,8 +14,8 @@ from gradebook import scores_of
 from grader.i18n import use
 from grader.internals.notebook_source import internals_notebook
 from grader.internals.questions import ASSIGNMENTS, NOTEBOOK
-from grader.questions import CONCRETE_DEMO
-from grader.reference import band
+from grader.lesson.questions import CONCRETE_DEMO
+from grader.judging.reference import band
 from internals_corpus import BATCHNORM, FUNCTIONS, code_of
 from pytest_output import starters_named
 
@@ -30,8 +30,8 @@ TAMPER = """
 import json, os
 import keras
 import grader.internals.checks as _checks
-from grader import exchange
-from grader.verdict import Verdict
+from grader.base import exchange
+from grader.judging.verdict import Verdict
 for _name in dir(_checks):
     if _name.startswith(('judge_', 'check_')):
         setattr(_checks, _name, lambda *a, **k: Verdict(True, 'patched'))
@@ -123,7 +123,7 @@ def test_pytest_grader_grades_both_releases_in_a_folder_and_says_not_attempted(r
 def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path):
     """ada wrote Q1-Q3 and left Q4 as released (nothing to train: Q4's training is the Chinese
     solution's test above), bo handed the Chinese release in untouched."""
-    from grader.batch import results_folder, run_batch
+    from grader.commands.batch import results_folder, run_batch
 
     course = tmp_path / "course"
     submission(course / "submitted" / "ada" / ASSIGNMENTS["en"], {"internals_q4_model": STARTER_Q4})
@@ -167,8 +167,8 @@ def test_a_notebook_of_the_other_assignment_is_told_what_was_expected(root):
     """`python -m grader wine.ipynb --assignment internals` (no kernel starts): the message names
     the assignment asked for and its notebook."""
     from grader.assignments import by_key
-    from grader.harness import SubmissionError
-    from grader.submission import find_notebooks
+    from grader.running.harness import SubmissionError
+    from grader.grading.submission import find_notebooks
 
     with pytest.raises(SubmissionError) as refused:
         find_notebooks(root / "solutions" / "dropout-batchnorm" / "wine.ipynb", by_key("internals"))

@@ -10,8 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from grader.cli import nbgrader_env
-from grader.questions import CODING
+from grader.commands.cli import nbgrader_env
+from grader.lesson.questions import CODING
 from gradebook import scores, scores_of
 from internals_corpus import FUNCTIONS, code_of
 from submissions import set_answer

@@ -10,12 +10,13 @@ import tokenize
 import nbformat
 import pytest
 
-from grader.cli import nbgrader_env
+from grader.commands.cli import nbgrader_env
 from grader.i18n import use
-from grader.notebook_source import NOTEBOOK_BUILDERS, notebook_language
+from grader.base.notebook_cells import notebook_language
+from grader.lesson.notebook_source import NOTEBOOK_BUILDERS
 from grader.internals.notebook_source import internals_notebook
 from grader.internals.questions import ASSIGNMENTS as INTERNALS
-from grader.questions import ASSIGNMENTS
+from grader.lesson.questions import ASSIGNMENTS
 
 NAMES = sorted(NOTEBOOK_BUILDERS)
 BUILDERS = {**NOTEBOOK_BUILDERS, "internals": internals_notebook}

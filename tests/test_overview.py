@@ -6,12 +6,12 @@ import json
 import pytest
 
 from answer_corpus import CORPUS
-from grader.checks import check_architecture, check_val_loss
-from grader.grading import QuestionResult
-from grader.overview import CSV_NAME, HTML_NAME, JSON_NAME, records_from_kit_grades, write_overview
-from grader.questions import BY_ID, QUESTIONS
-from grader.reference import band
-from grader.submission import NotebookResult, SubmissionReport, _failed
+from grader.judging.checks import check_architecture, check_val_loss
+from grader.grading.results import QuestionResult
+from grader.feedback.overview import CSV_NAME, HTML_NAME, JSON_NAME, records_from_kit_grades, write_overview
+from grader.lesson.questions import BY_ID, QUESTIONS
+from grader.judging.reference import band
+from grader.grading.submission import NotebookResult, SubmissionReport, _failed
 from test_architecture import build
 
 
@@ -28,7 +28,7 @@ def _coding_result(question, code, val_loss):
         history = {"loss": [2 * val_loss, val_loss], "val_loss": [2 * val_loss, val_loss]}
         result.parts["val_loss"] = (check_val_loss(question, val_loss, history), question.points_val_loss)
     else:
-        from grader.verdict import Verdict
+        from grader.judging.verdict import Verdict
 
         result.parts["val_loss"] = (Verdict(False, "Not graded until the architecture is right."),
                                     question.points_val_loss)
@@ -65,9 +65,9 @@ def course(tmp_path):
                                  error="wine.ipynb is missing from the submission.", missing=True)
         result = SubmissionReport(f"submitted/{student}", notebooks=[missing, *notebooks]).to_dict()
         result["student"] = student
-        from grader.report import _clean
+        from grader.feedback.report import json_safe
 
-        (folder / f"{student}.json").write_text(json.dumps(_clean(result)))
+        (folder / f"{student}.json").write_text(json.dumps(json_safe(result)))
     return tmp_path
 
 

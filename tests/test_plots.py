@@ -9,9 +9,13 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from grader.calibrate import REFERENCE_PATH  # noqa: E402
-from grader.plots import learning_curves  # noqa: E402
-from grader.questions import COMPARISONS, SEED, comparison_label  # noqa: E402
+from grader.lesson.calibrate import REFERENCE_PATH  # noqa: E402
+from grader.feedback.plots import learning_curves  # noqa: E402
+from grader.base.kinds import SEED  # noqa: E402
+from grader.judging.reference import comparison_label  # noqa: E402
+from grader.lesson.questions import CODING  # noqa: E402
+
+COMPARISONS = {q.id: q.comparisons for q in CODING if q.comparisons}
 
 
 def _reference_run(question_id, variant):
@@ -43,7 +47,7 @@ def test_the_comparison_runs_are_drawn_and_labelled(question_id):
 
 
 def test_the_free_response_prompts_point_at_the_drawn_comparisons():
-    from grader.questions import BY_ID
+    from grader.lesson.questions import BY_ID
 
     assert "drawn dashed" in BY_ID["spotify_q2"].prompt
     assert "marked in your plot" in BY_ID["spotify_q4"].prompt
@@ -51,12 +55,12 @@ def test_the_free_response_prompts_point_at_the_drawn_comparisons():
 
 
 def test_without_the_reference_file_the_plot_still_draws_the_students_curves(monkeypatch):
-    import grader.reference as reference
+    import grader.judging.reference as reference
 
     def missing():
         raise reference.ReferenceMissing("hidden")
 
-    monkeypatch.setattr(reference, "load", missing)
+    monkeypatch.setattr(reference, "load", lambda _q: missing())
     monkeypatch.setattr(reference, "band", lambda _q: missing())
     fig, ax = plt.subplots()
     learning_curves({"loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 1.5]}, "t", question_id="spotify_q1", ax=ax)

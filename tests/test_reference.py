@@ -1,19 +1,20 @@
 """The calibration file: complete, consistent with the data, and it separates right from wrong."""
 import pytest
 
-from grader import data
-from grader.checks import check_val_loss
-from grader.questions import BY_ID, CALIBRATION_VARIANTS, CODING
-from grader.reference import band, load
+from grader.base import data
+from grader.judging.checks import check_val_loss
+from grader.lesson.questions import BY_ID, CALIBRATION_VARIANTS, CODING
+from grader.lesson.calibrate import REFERENCE_PATH
+from grader.judging.reference import band, read
 
 
 def runs(question_id, correct):
-    return [(v["variant"], r) for v in load()["variants"] if v["question"] == question_id and v["correct"] is correct
+    return [(v["variant"], r) for v in read(REFERENCE_PATH)["variants"] if v["question"] == question_id and v["correct"] is correct
             for r in v["runs"]]
 
 
 def test_reference_records_versions_machine_and_data():
-    reference = load()
+    reference = read(REFERENCE_PATH)
     assert {"tensorflow", "keras", "cpu", "cpu_count", "intra_op_threads"} <= set(reference["machine"])
     assert reference["data_sha256"] == {name: e["sha256"] for name, e in data.manifest().items()}
     assert {v.question.id for v in CALIBRATION_VARIANTS} == {q.id for q in CODING}
@@ -30,7 +31,7 @@ def test_a_mistake_the_val_loss_cannot_catch_is_documented_as_such(variant):
     """The reference's summary, the band and the variant's note agree on what only the
     architecture check catches (the note is what the README and the calibration report say)."""
     reference = band(variant.question.id)
-    recorded = load()["summary"][variant.question.id]["wrong_answers"][variant.name]
+    recorded = read(REFERENCE_PATH)["summary"][variant.question.id]["wrong_answers"][variant.name]
     assert recorded["caught_by_val_loss"] is (variant.name not in reference.misses)
     assert ("only the architecture check catches it" in variant.note) is (variant.name in reference.misses)
 
@@ -54,7 +55,7 @@ def test_the_internals_reference_is_calibrated_on_this_data_and_inside_the_band(
     model that judge it; the recorded bound and tolerances are the ones the checks use."""
     import json
 
-    from grader.data import manifest
+    from grader.base.data import manifest
     from grader.internals import checks
     from grader.internals.calibrate import REFERENCE_PATH
     from grader.internals.questions import SWAP_IN
@@ -76,7 +77,7 @@ def test_the_internals_reference_is_calibrated_on_this_data_and_inside_the_band(
 def test_one_command_calibrates_each_assignment(key, capsys):
     """`python -m grader calibrate --assignment KEY` reaches that assignment's own calibration
     (shown by its --help, which runs nothing)."""
-    from grader.cli import main
+    from grader.commands.cli import main
 
     with pytest.raises(SystemExit) as done:
         main(["calibrate", "--assignment", key, "--help"])

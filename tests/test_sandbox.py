@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import sandbox
+from grader.running import sandbox
 from submissions import SPOTIFY_STARTER_Q1, SPOTIFY_STARTER_Q3, set_answer, solution_notebook, write
 
 
@@ -33,8 +33,10 @@ def test_mounts_come_after_the_private_tmp_and_parents_before_children(tmp_path,
     workdir, ipc = tmp_path / "work", tmp_path / "ipc"
     args = sandbox.bwrap_arguments(workdir, ipc, sandbox.Exposure(data_files=(("a.csv", tmp_path / "a.csv"),)))
     tmpfs = args.index("/tmp")
-    targets = [args[i + 2] for i, a in enumerate(args) if a in ("--bind", "--ro-bind") and args[i + 2] != str(
-        sandbox.KIT_PACKAGE / "reference.json")]
+    hidden = [args[i + 2] for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1] == "/dev/null"]
+    assert sorted(hidden) == sorted(str(p) for p in sandbox.KIT_PACKAGE.rglob("reference.json"))  # every assignment's
+    assert len(hidden) >= 2 and str(sandbox.KIT_PACKAGE / "lesson" / "reference.json") in hidden
+    targets = [args[i + 2] for i, a in enumerate(args) if a in ("--bind", "--ro-bind") and args[i + 2] not in hidden]
     assert all(args.index(t) > tmpfs for t in targets if t.startswith("/tmp"))
     depths = [t.count("/") for t in targets]
     assert depths == sorted(depths)  # a venv inside the clone, a kit under /tmp: mounted on top, never hidden
@@ -155,7 +157,7 @@ def test_pytest_grader_with_a_broken_sandbox_stops_with_the_cause(tmp_path, star
 def test_nbgrader_autograde_with_a_broken_sandbox_writes_no_grade(tmp_path, starter, root):
     import shutil
 
-    from grader.cli import nbgrader_env
+    from grader.commands.cli import nbgrader_env
     from gradebook import scores
 
     course = tmp_path / "course"

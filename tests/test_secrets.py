@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from grader import sandbox
-from grader.cli import nbgrader_env
+from grader.running import sandbox
+from grader.commands.cli import nbgrader_env
 from secret_probes import leaks, plant
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sandbox.available(), reason="no sandbox can run here")]

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import cache_guard
-from grader.training_cache import ENTRY_FILES, TrainingCache, default_folder
+from grader.running.training_cache import ENTRY_FILES, TrainingCache, default_folder
 
 
 def test_every_process_the_suite_starts_uses_the_suites_own_training_cache(tmp_path):
     suite = Path(os.environ[cache_guard.SUITE_MARK])
     assert default_folder() == suite
-    said = subprocess.run([sys.executable, "-c", "from grader.training_cache import default_folder; "
+    said = subprocess.run([sys.executable, "-c", "from grader.running.training_cache import default_folder; "
                            "print(default_folder())"], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert Path(said.stdout.strip()) == suite
     assert suite.name.startswith("kit-suite-training-cache-")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
-from grader.training_cache import ENTRY_FILES, TrainingCache, _without_names
+from grader.running import sandbox
+from grader.running.training_cache import ENTRY_FILES, TrainingCache, _without_names
 
 
 
@@ -100,7 +100,7 @@ model = keras.Model(inputs, layers.Dense(1)(x))"""
 
 
 def solution(question_id: str) -> str:
-    from grader.questions import BY_ID
+    from grader.lesson.questions import BY_ID
 
     return "\n".join(line for line in BY_ID[question_id].solution.splitlines() if "SOLUTION" not in line)
 
@@ -130,7 +130,7 @@ def graded_questions(report) -> dict:
 @pytest.mark.skipif(not sandbox.available(), reason="without a sandbox the kit does not use the training cache")
 @pytest.mark.parametrize("variant", list(corpus()), ids=list(corpus()))
 def test_cached_grading_equals_fresh_training(variant, tmp_path, tmp_path_factory):
-    from grader.submission import grade
+    from grader.grading.submission import grade
     from submissions import add_cell_after, set_answer, solution_notebook, write
 
     q1, q3, extra = corpus()[variant]

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.fonts import FAMILY, FONT_PATH  # noqa: E402
+from grader.feedback.fonts import FAMILY, FONT_PATH  # noqa: E402
 from grader.i18n import catalog  # noqa: E402
 
 EXTRA = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。：；、（）《》“”‘’！？—…·％"

@@ -11,7 +11,10 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
+
+from ..base.resources import PACKAGE, REPOSITORY
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,17 @@ class Assignment:
     write_solutions: Callable  # repository root -> paths written under solutions/
     description: str = ""  # one line for --help
     calibration: str = ""  # module whose main(argv) re-measures the assignment's reference
+    reference: Path | None = None  # its calibrated val_loss bands (judging/reference.py reads them)
     order: int = 100  # listing order (the lesson first)
 
     @property
     def notebooks(self) -> tuple:
         return tuple(self.builders)
+
+    def suffix(self, separator: str = "-") -> str:
+        """What tells this assignment's files from the default one's: "" for the default (the
+        registry's first: kit-grades/, exercises/), else "-internals" (kit-grades-internals/)."""
+        return "" if self.key == default().key else separator + self.key
 
     @property
     def name(self) -> str:
@@ -38,8 +47,19 @@ class Assignment:
 
     def package_folder(self, lang: str) -> str:
         """Where the wheel carries the student notebooks of ``lang`` (grader/<folder>/)."""
-        return ("exercises" + ("" if self.key == "lesson" else f"_{self.key}")
+        return ("exercises" + self.suffix("_")
                 + ("" if lang == "en" else "_" + lang.split("_")[0]))
+
+    def exercise_notebooks(self, lang: str = "en") -> dict:
+        """Notebook name -> path of the student notebooks shipped with the kit, in ``lang``: in
+        the wheel (grader/<package_folder>/) or, in a clone, exercises/<release>/."""
+        inside = PACKAGE / self.package_folder(lang)
+        found = inside if inside.is_dir() else REPOSITORY / "exercises" / self.releases[lang]
+        if not found.is_dir():
+            raise FileNotFoundError(f"The kit's notebooks of {self.releases[lang]} are missing: neither {inside} nor "
+                                    f"{found} exists. Reinstall the kit (pip install dropout-batchnorm-kit, or pip "
+                                    "install . in a clone).")
+        return {path.stem: path for path in sorted(found.glob("*.ipynb"))}
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +74,20 @@ def _registry() -> tuple:
 
 def all_assignments() -> tuple:
     return _registry()
+
+
+def default() -> Assignment:
+    """The assignment a command grades when none is named and none is recognised: the first."""
+    return _registry()[0]
+
+
+def add_option(parser, default_key: str | None) -> None:
+    """The --assignment option of every command, listing the registry's assignments."""
+    units = all_assignments()
+    parser.add_argument("--assignment", choices=[u.key for u in units], default=default_key,
+                        help="; ".join(f"{u.key}: {u.description}" for u in units)
+                        + (f" (default: {default_key})" if default_key else
+                           " (default: the first whose notebooks the folder holds)"))
 
 
 def keys() -> tuple:

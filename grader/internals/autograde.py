@@ -4,7 +4,7 @@ the verdict's tag, as for the lesson (grader/autograde.py), so the class overvie
 gradebook names the mistakes and who did not attempt."""
 from __future__ import annotations
 
-from ..autograde import said
+from ..judging.verdict import said
 from .notebook import verdict
 from .questions import BY_KEY
 
@@ -16,7 +16,7 @@ def assert_answer(key: str, answer) -> None:
 
 
 def assert_swap_in_architecture(model) -> None:
-    from ..checks import check_architecture
+    from ..judging.checks import check_architecture
     from .questions import SWAP_IN
 
     result = check_architecture(SWAP_IN, model)
@@ -25,8 +25,8 @@ def assert_swap_in_architecture(model) -> None:
 
 
 def assert_swap_in_val_loss(model, history) -> None:
-    from ..checks import check_architecture
-    from ..i18n import t
+    from ..judging.checks import check_architecture
+    from ..base.i18n import t
     from .notebook import val_loss_verdict
     from .questions import SWAP_IN
 

@@ -20,9 +20,9 @@ REFERENCE_PATH = Path(__file__).with_name("reference.json")
 
 
 def swap_in_runs(seeds: int, log=print) -> list:
-    from ..data import splits
-    from ..quiet import import_tensorflow
-    from ..training import evaluate
+    from ..base.data import splits
+    from ..base.quiet import import_tensorflow
+    from ..base.training import evaluate
     from .questions import BATCHNORM, SWAP_IN, solution_code
 
     keras = import_tensorflow()
@@ -52,12 +52,11 @@ def swap_in_runs(seeds: int, log=print) -> list:
 
 
 def calibrate(seeds: int = 5, path: Path = REFERENCE_PATH, log=print) -> dict:
-    from ..quiet import import_tensorflow
+    from ..base.quiet import import_tensorflow
 
     import_tensorflow()  # first, with TensorFlow's start-up lines silenced
-    from ..calibrate import machine
-    from ..data import manifest
-    from ..reference import band
+    from ..base.data import manifest
+    from ..judging.reference import band, machine
     from . import checks
     from .questions import SWAP_IN
 
@@ -84,7 +83,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args(argv)
-    from ..reference import band
+    from ..judging.reference import band
     from .questions import SWAP_IN
 
     record = calibrate(args.seeds)

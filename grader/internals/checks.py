@@ -24,8 +24,10 @@ import textwrap
 
 import numpy as np
 
-from ..i18n import t
-from ..verdict import Verdict
+from ..base.i18n import t
+from ..judging.verdict import Verdict
+
+STUB = "# YOUR CODE HERE"  # what the starter's answer cells hold
 
 RATE = 0.3
 # P(a right dropout's fraction of zeros leaves the bound) < 1e-6: |z| > 4.892 for a normal

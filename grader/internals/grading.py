@@ -3,36 +3,35 @@ the checks' inputs) judged against Keras' own layer in this process; the answer 
 here for Keras layers used instead of built and for the untouched starter."""
 from __future__ import annotations
 
-from ..i18n import t
-from ..verdict import Verdict
+from ..base.i18n import t
+from ..judging.verdict import Verdict
 from . import checks
-from .notebook import STUB
+from .checks import STUB
 
 
-def grade_probed(question, run):
-    from ..grading import QuestionResult
+def grade_probed(question, run, builds_on=None):
+    """``builds_on``: the question whose answer this one calls (Q2's layer calls Q1's function)."""
+    from ..grading.results import QuestionResult
 
     result = QuestionResult(question)
     verdict = _verdict(question, run)
-    if question.key == "q2" and not verdict.passed and verdict.mistake not in (None, "not-attempted", "raised"):
-        verdict = _blame_q1(verdict, run)
+    if builds_on is not None and not verdict.passed and verdict.mistake not in (None, "not-attempted", "raised"):
+        verdict = _blame_first(verdict, run, builds_on)
     result.parts["check"] = (verdict, question.points)
     return result
 
 
-def _blame_q1(verdict: Verdict, run) -> Verdict:
+def _blame_first(verdict: Verdict, run, first_question) -> Verdict:
     """MyDropout calls the student's inverted_dropout: when Q1's record shows the same mistake,
     the fix is in Q1, and the message says so."""
-    from .questions import DROPOUT
-
-    first = _verdict(DROPOUT, run)
+    first = _verdict(first_question, run)
     if first.mistake != verdict.mistake:
         return verdict
     return Verdict(False, t("internals.q2.from-q1", message=verdict.message), mistake=verdict.mistake)
 
 
 def _verdict(question, run) -> Verdict:
-    from .. import exchange
+    from ..base import exchange
 
     cell = question.answer_cell
     if cell in run.missing_cells:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-from ..i18n import t
-from ..notebook import HIDE_SOLUTIONS_ENV, _Markdown, _show
-from ..notebook import QuestionCheck as CodingQuestionCheck
+from ..base.i18n import t
+from ..judging.notebook_checks import HIDE_SOLUTIONS_ENV, Markdown, show
+from ..judging.notebook_checks import QuestionCheck as CodingQuestionCheck
 from . import checks as judge
+from .checks import STUB
 from .questions import QUESTIONS, SWAP_IN, Question, solution_code
 
 
@@ -17,25 +18,24 @@ class QuestionCheck:
 
     def check(self, answer=None) -> None:
         """Compare the answer with Keras' own layer and say what to change."""
-        _show(verdict(self.question, answer))
+        show(verdict(self.question, answer))
 
     def hint(self) -> None:
-        _show(_Markdown(t("notebook.hint", hint=t(f"internals.hint.{self.question.key}"))))
+        show(Markdown(t("notebook.hint", hint=t(f"internals.hint.{self.question.key}"))))
 
     def solution(self) -> None:
         if os.environ.get(HIDE_SOLUTIONS_ENV):
-            _show(_Markdown(t("notebook.solutions-off")))
+            show(Markdown(t("notebook.solutions-off")))
             return
-        _show(_Markdown(t("notebook.solution") + f"\n```python\n{solution_code(self.question)}\n```"))
+        show(Markdown(t("notebook.solution") + f"\n```python\n{solution_code(self.question)}\n```"))
 
 
-STUB = "# YOUR CODE HERE"
 
 
 def verdict(question: Question, answer):
     """The check's verdict; an answer that fails while its cell still holds the release's
     ``# YOUR CODE HERE`` (or is missing) is reported as not attempted."""
-    from ..verdict import Verdict
+    from ..judging.verdict import Verdict
 
     not_attempted = Verdict(False, t("internals.not-attempted", name=question.name), not_attempted=True,
                             mistake="not-attempted")
@@ -71,14 +71,14 @@ class SwapInCheck(CodingQuestionCheck):
 
     def check_training(self, history=None, model=None) -> None:
         try:
-            _show(val_loss_verdict(model, history))
+            show(val_loss_verdict(model, history))
         except Exception as problem:  # noqa: BLE001 - feedback must never break the notebook
-            _show(_Markdown(t("notebook.val-check-unavailable", problem=problem)))
+            show(Markdown(t("notebook.val-check-unavailable", problem=problem)))
 
 
 def val_loss_verdict(model, history):
-    from ..checks import check_val_loss
-    from ..training import evaluate
+    from ..judging.checks import check_val_loss
+    from ..base.training import evaluate
 
     curves = getattr(history, "history", history) or {}
     value = evaluate(model, SWAP_IN.protocol) if model is not None else None

@@ -1,12 +1,12 @@
 """The internals notebook, written as code: ``python -m grader build`` writes it, in both
 languages, to solutions/dropout-batchnorm-internals{,-zh}/ and nbgrader makes the releases.
-The same cell conventions as the first assignment (grader/notebook_source.py)."""
+The same cell conventions as the lesson's (base/notebook_cells.py)."""
 from __future__ import annotations
 
-from ..i18n import t
-from ..notebook_source import _language_line, _notebook, _quiet_tf, code, markdown
-from ..notebook_source import write_solutions as write_releases
-from ..questions import SEED
+from ..base.i18n import t
+from ..base.kinds import SEED
+from ..base.notebook_cells import code, language_line, markdown, new_notebook, quiet_tf_line
+from ..base.notebook_cells import write_solutions as write_releases
 from .questions import ASSIGNMENTS, NOTEBOOK, QUESTIONS, SWAP_IN, Question
 
 
@@ -46,7 +46,7 @@ def _swap_in() -> list:
 
 
 def internals_notebook():
-    setup = _language_line() + _quiet_tf() + """
+    setup = language_line() + quiet_tf_line() + """
 import keras
 from keras import layers, ops
 import matplotlib.pyplot as plt
@@ -58,7 +58,7 @@ from grader.plots import learning_curves"""
         cells.extend(_question(question))
     cells.extend(_swap_in())
     cells.append(markdown(f"{NOTEBOOK}_end", t("internals.nb.end")))
-    return _notebook(cells)
+    return new_notebook(cells)
 
 
 def write_solutions(root) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def observe(namespace: dict, key: str, folder: str, nonce: str) -> None:
-    from .. import exchange
+    from ..base import exchange
     from . import checks
     from .questions import BY_KEY
 

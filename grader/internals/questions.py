@@ -36,7 +36,7 @@ class Question:
 
     @property
     def heading(self) -> str:
-        from ..i18n import t
+        from ..base.i18n import t
 
         return t(f"title.{self.id}")
 
@@ -62,7 +62,7 @@ class Question:
     def grade(self, run):
         from .grading import grade_probed
 
-        return grade_probed(self, run)
+        return grade_probed(self, run, builds_on=DROPOUT if self.key == "q2" else None)
 
 
 DROPOUT = Question("q1", "inverted_dropout", "check_dropout_function", '''\
@@ -127,8 +127,9 @@ BY_KEY = {q.key: q for q in QUESTIONS}
 def _swap_in():
     """Q4: the concrete model of the first assignment (spotify Q3) with the student's layers, trained
     with the same protocol; judged against the band of the Keras-layer model (SPOTIFY_Q3's)."""
-    from ..questions import CONCRETE_PROTOCOL, CodingQuestion
-    from ..spec import Dense, Layer, ModelSpec
+    from ..base.kinds import CodingQuestion
+    from ..base.spec import Dense, Layer, ModelSpec
+    from ..lesson.questions import CONCRETE_PROTOCOL  # the same model, trained the same way
 
     mine = Layer("MyBatchNormalization")
     blocks = [layer for _ in range(3) for layer in (mine, Dense(512, "relu"))]

