@@ -68,14 +68,14 @@ KERNEL_CASES = [
 @pytest.fixture(scope="module", autouse=True)
 def canary():
     CANARY.write_text("must survive")
-    digest = hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest()
+    digest = hashlib.sha256((ROOT / "grader" / "lesson" / "questions.py").read_bytes()).hexdigest()
     gradebook = ROOT / "gradebook.db"
     before = gradebook.read_bytes() if gradebook.exists() else None
     yield
     assert CANARY.read_text() == "must survive"
     assert not (ROOT / "planted.py").exists()
     assert (gradebook.read_bytes() if gradebook.exists() else None) == before
-    assert hashlib.sha256((ROOT / "grader" / "questions.py").read_bytes()).hexdigest() == digest
+    assert hashlib.sha256((ROOT / "grader" / "lesson" / "questions.py").read_bytes()).hexdigest() == digest
     CANARY.unlink()
 
 

@@ -123,14 +123,16 @@ def test_pytest_grader_grades_both_releases_in_a_folder_and_says_not_attempted(r
 def test_batch_grades_the_internals_of_a_class_into_the_gradebook(root, tmp_path):
     """ada wrote Q1-Q3 and left Q4 as released (nothing to train: Q4's training is the Chinese
     solution's test above), bo handed the Chinese release in untouched."""
-    from grader.commands.batch import results_folder, run_batch
+    from grader.assignments import by_key
+    from grader.commands.batch import run_batch
+    from grader.feedback.overview import results_folder
 
     course = tmp_path / "course"
     submission(course / "submitted" / "ada" / ASSIGNMENTS["en"], {"internals_q4_model": STARTER_Q4})
     shutil.copytree(root / "exercises" / ASSIGNMENTS["zh_CN"], course / "submitted" / "bo" / ASSIGNMENTS["zh_CN"])
     summary = run_batch(course, workers=1, threads=2, progress=False, assignment="internals")
     assert (summary["graded"], summary["failed"]) == (2, 2), summary
-    recorded = {p.stem: json.loads(p.read_text()) for p in (course / results_folder("internals")).glob("*.json")}
+    recorded = {p.stem: json.loads(p.read_text()) for p in (course / results_folder(by_key("internals"))).glob("*.json")}
     assert (recorded["ada"]["points"], recorded["bo"]["points"]) == (7, 0)
     ada = scores_of(course, ASSIGNMENTS["en"])
     assert {cell: auto for (_, _, cell), (auto, _, _) in ada.items()} == {

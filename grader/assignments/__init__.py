@@ -1,9 +1,10 @@
-"""The kit's assignments, each a unit of its own: its notebooks (generated from its questions),
-its nbgrader releases per language, its questions and how they are graded. The machinery (harness,
-sandbox, grading, reports, pytest, batch) asks this registry and knows no assignment by name.
+"""The registry of the kit's assignments, each a unit of its own: its notebooks (generated from its
+questions), its nbgrader releases per language, its questions and how they are graded. The
+machinery (harness, sandbox, grading, reports, pytest, batch) asks this registry and knows no
+assignment by name. This module imports only base/; it finds the entries at run time.
 
-Every module of this package that defines ``ASSIGNMENT`` (an ``Assignment``) is one; adding a
-module here (and its release folders to pyproject.toml's package data) adds an assignment.
+Every other module of this package defines ``ASSIGNMENT`` (an ``Assignment``) and is one entry:
+adding a module here (and its release folders to pyproject.toml's package data) adds an assignment.
 """
 from __future__ import annotations
 
