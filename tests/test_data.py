@@ -1,6 +1,7 @@
 """Finding the data by checksum: local folder, cache, download (via a loopback server), errors."""
 import functools
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv(data.DATA_ENV, raising=False)
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.delenv(data.MIRROR_ENV, raising=False)
+    monkeypatch.setenv(data.ROOTS_ENV, "")  # no platform's attached data either
     return tmp_path
 
 
@@ -44,6 +46,38 @@ def test_offline_without_a_copy_gives_one_clear_error(isolated):
     message = str(error.value)
     assert "red-wine.csv not found" in message and str(isolated / "cache") in message
     assert data.DATA_ENV in message
+
+
+def test_a_platforms_attached_course_data_is_used_once_verified(isolated, monkeypatch, real_data, capsys):
+    """Kaggle's dl-course-data, attached where the lesson reads it: an exact copy is used; a
+    byte-different copy of a file the kit converts (the wine table written with other float
+    round-off) is used when its table is the same; a damaged one is passed over, with the reason,
+    for the next source (here the cache)."""
+    kaggle = isolated / "kaggle" / "input" / "dl-course-data"
+    kaggle.mkdir(parents=True)
+    monkeypatch.setenv(data.ROOTS_ENV, str(isolated / "nothing-here") + os.pathsep + str(kaggle))
+    shutil.copy(real_data["concrete.csv"], kaggle / "concrete.csv")
+    assert data.locate("concrete.csv", download=False) == kaggle / "concrete.csv"
+    pd.read_csv(real_data["red-wine.csv"]).to_csv(kaggle / "red-wine.csv", index=False, float_format="%.12g")
+    assert data.sha256_of(kaggle / "red-wine.csv") != data.manifest()["red-wine.csv"]["sha256"]
+    assert data.locate("red-wine.csv", download=False) == kaggle / "red-wine.csv"
+    original = real_data["spotify.csv"].read_bytes()
+    (kaggle / "spotify.csv").write_bytes(original[: len(original) // 2])
+    (isolated / "cache").mkdir()
+    shutil.copy(real_data["spotify.csv"], isolated / "cache" / "spotify.csv")
+    capsys.readouterr()
+    assert data.locate("spotify.csv", download=False) == isolated / "cache" / "spotify.csv"
+    said = capsys.readouterr().err
+    assert f"the copy at {kaggle / 'spotify.csv'} is not the course's file" in said and "looks for it elsewhere" in said
+    (isolated / "cache" / "spotify.csv").unlink()
+    with pytest.raises(data.DataError) as error:
+        data.locate("spotify.csv", download=False)
+    assert str(kaggle / "spotify.csv") in str(error.value)  # the error says where it looked
+
+
+def test_kaggles_input_folder_is_where_the_kit_looks_by_default(monkeypatch):
+    monkeypatch.delenv(data.ROOTS_ENV, raising=False)
+    assert Path("/kaggle/input/dl-course-data") in data.attached_roots()
 
 
 def test_corrupted_and_truncated_files_are_refused(isolated, monkeypatch, real_data):

@@ -89,11 +89,26 @@ def test_the_command_grades_the_starter_notebooks(installed):
     assert not [line for line in result.stderr.splitlines() if any(n in line for n in STARTUP_NOISE)]
 
 
-def test_students_self_check_with_pytest_from_their_folder(installed):
+def without(installed, tmp_path, *packages) -> dict:
+    """The environment of a process (and what it starts) where ``packages`` cannot be imported,
+    as where a student's install left them out: a sitecustomize marks them absent."""
+    folder = tmp_path / ("without-" + "-".join(packages))
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text("import sys\n" + "".join(f"sys.modules[{p!r}] = None\n" for p in packages))
+    return {"PYTHONPATH": f"{folder}{os.pathsep}{installed['target']}"}
+
+
+INSTRUCTOR_TOOLS = ("nbgrader", "dask", "distributed")
+
+
+def test_students_self_check_with_pytest_from_their_folder(installed, tmp_path):
+    """Without the instructor's tools (nbgrader, Dask), as a student's install has it."""
     mine = installed["work"] / "mine"
     mine.mkdir()
-    run(["-m", "grader", "exercises", "."], installed, cwd=mine)
-    result = run(["-m", "pytest", "--pyargs", "grader", "-p", "no:cacheprovider"], installed, cwd=mine)
+    student = without(installed, tmp_path, *INSTRUCTOR_TOOLS)
+    assert run(["-c", "import nbgrader"], installed, extra=student).returncode == 1  # they are absent indeed
+    run(["-m", "grader", "exercises", "."], installed, cwd=mine, extra=student)
+    result = run(["-m", "pytest", "--pyargs", "grader", "-p", "no:cacheprovider"], installed, cwd=mine, extra=student)
     assert result.returncode == 1, result.stdout[-3000:]
     assert "3 failed, 3 skipped" in result.stdout and "still the starter model" in result.stdout
     assert not [line for line in (result.stdout + result.stderr).splitlines() if any(n in line for n in STARTUP_NOISE)]
@@ -131,3 +146,52 @@ def test_the_internals_notebook_comes_with_the_wheel(installed):
                  cwd=installed["work"] / "deeper")  # the student's self-check, from her folder
     assert graded.returncode == 1 and "4 failed" in graded.stdout, graded.stdout[-3000:] + graded.stderr[-3000:]
     assert starters_named(graded.stdout) == {"inverted_dropout", "MyDropout", "MyBatchNormalization"}, graded.stdout[-3000:]
+
+
+def test_instructor_commands_say_what_a_students_install_lacks(installed, tmp_path):
+    student = without(installed, tmp_path, *INSTRUCTOR_TOOLS)
+    for command in (["batch", str(tmp_path)], ["build"]):
+        result = run(["-m", "grader", *command], installed, extra=student)
+        assert result.returncode == 2 and "pip install \"dropout-batchnorm-kit[instructor]\"" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_without_tensorflow_the_kit_says_how_to_get_it(installed, tmp_path):
+    result = run(["-c", "from grader.quiet import import_tensorflow; import_tensorflow()"], installed,
+                 extra=without(installed, tmp_path, "tensorflow"))
+    assert result.returncode == 1 and "pip install \"dropout-batchnorm-kit[cpu]\"" in result.stderr, result.stderr
+
+
+def test_the_wheel_asks_for_tensorflow_nbgrader_and_dask_only_through_extras(wheel):
+    """A student's install (no extra) changes no TensorFlow a hosted notebook already has."""
+    names = zipfile.ZipFile(wheel).namelist()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    heavy = [r for r in requires if r.lower().startswith(("tensorflow", "nbgrader", "dask"))]
+    assert heavy and all("extra ==" in r for r in heavy), heavy
+    assert {"cpu", "instructor", "test"} <= {line.split(":", 1)[1].strip() for line in metadata.splitlines()
+                                              if line.startswith("Provides-Extra:")}
+
+
+TENSORFLOW_DISTRIBUTIONS = {"tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tf-nightly",
+                            "tf-nightly-cpu", "tensorflow-gpu"}
+
+
+def test_pips_resolver_adds_no_second_tensorflow_beside_a_hosted_one(wheel, tmp_path):
+    """What pip would install into a hosted image (TensorFlow 2.19, Keras 3) with the kit's wheel:
+    one TensorFlow distribution, the protobuf it needs, and no instructor's tools. (Before the
+    dependencies were split, tensorflow_cpu came beside tensorflow, with nbgrader and JupyterLab.)"""
+    report = tmp_path / "report.json"
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                             "--retries", "1", "--timeout", "20", "--report", str(report),
+                             "tensorflow==2.19.*", "keras>=3,<4", str(wheel)], capture_output=True, text=True, timeout=900)
+    if result.returncode and any(s in result.stderr for s in ("NewConnectionError", "Temporary failure in name resolution",
+                                                              "No matching distribution found for tensorflow")):
+        pytest.skip(f"the package index is not reachable here: {result.stderr.strip().splitlines()[-1]}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    chosen = {i["metadata"]["name"].lower().replace("_", "-"): i["metadata"]["version"]
+              for i in json.loads(report.read_text())["install"]}
+    assert [name for name in chosen if name in TENSORFLOW_DISTRIBUTIONS] == ["tensorflow"], chosen
+    assert chosen["tensorflow"].startswith("2.19.") and int(chosen["protobuf"].split(".")[0]) < 6
+    assert not {"nbgrader", "dask", "distributed", "jupyterlab", "notebook", "sqlalchemy"} & set(chosen)
+

@@ -4,8 +4,12 @@ Lookup order for a file such as ``red-wine.csv``:
 
 1. the folder named by ``DROPOUT_KIT_DATA`` (a course's shared copy; inside the sandbox, the
    files the grader verified);
-2. the local cache (``DROPOUT_KIT_CACHE``, else the user's cache folder);
-3. a download from the original publisher (or from ``DROPOUT_KIT_MIRROR``, a base URL that
+2. the course data a hosted platform attached: Kaggle's ``dl-course-data`` data set, where the
+   lesson reads it (``/kaggle/input/dl-course-data``, ``../input/dl-course-data``), or the folders
+   named by ``DROPOUT_KIT_DATA_ROOTS`` (separated by ``os.pathsep``) instead; a copy that fails
+   verification is passed over, with the reason on stderr;
+3. the local cache (``DROPOUT_KIT_CACHE``, else the user's cache folder);
+4. a download from the original publisher (or from ``DROPOUT_KIT_MIRROR``, a base URL that
    serves the publishers' file names), converted to the course's CSV form and verified.
 
 A file is only used when its sha256 matches ``datasets/manifest.json``. A converted download
@@ -26,6 +30,16 @@ from pathlib import Path
 DATA_ENV = "DROPOUT_KIT_DATA"
 CACHE_ENV = "DROPOUT_KIT_CACHE"
 MIRROR_ENV = "DROPOUT_KIT_MIRROR"
+ROOTS_ENV = "DROPOUT_KIT_DATA_ROOTS"
+# Where Kaggle attaches the course's data set (the lesson's notebooks read ../input/dl-course-data/).
+PLATFORM_ROOTS = ("/kaggle/input/dl-course-data", "../input/dl-course-data")
+
+
+def attached_roots() -> list[Path]:
+    """The folders where a platform may have attached the course's data: DROPOUT_KIT_DATA_ROOTS,
+    else Kaggle's."""
+    setting = os.environ.get(ROOTS_ENV)
+    return [Path(p) for p in (setting.split(os.pathsep) if setting is not None else PLATFORM_ROOTS) if p]
 
 
 class DataError(RuntimeError):
@@ -98,6 +112,13 @@ def locate(name: str, download: bool = True) -> Path:
         looked.append(str(candidate))
         if candidate.is_file():  # it may be a converted copy that the grader's cache holds
             return _verified(candidate, entry, by_content=entry["convert"] != "none")
+    for root in attached_roots():
+        candidate = root / name
+        if candidate.is_file():
+            looked.append(str(candidate))
+            found = _attached_copy(candidate, entry)
+            if found is not None:
+                return found
     cached = cache_dir() / name
     looked.append(str(cached))
     if cached.is_file():
@@ -110,6 +131,21 @@ def locate(name: str, download: bool = True) -> Path:
         raise
     except Exception as error:  # network, HTTP, or a publisher that changed its file
         raise DataError(_missing_message(name, looked, f"the download failed: {error}")) from None
+
+
+def _attached_copy(path: Path, entry: dict) -> Path | None:
+    """A platform's copy, verified as a download is (its sha256, or the parsed table's content
+    fingerprint for a file the kit converts); None, with the reason on stderr, if it is not the file."""
+    by_content = entry["convert"] != "none"
+    found = sha256_of(path)
+    if found == entry["sha256"] or by_content and _content_of(path) == entry["content_sha256"]:
+        return path
+    import sys
+
+    expected = "its content" if by_content else f"sha256 {entry['sha256']}"
+    print(f"{path.name}: the copy at {path} is not the course's file (sha256 {found}; expected {expected}); "
+          "the kit looks for it elsewhere.", file=sys.stderr)
+    return None
 
 
 def _missing_message(name: str, looked: list[str], why: str) -> str:

@@ -59,8 +59,19 @@ def import_tensorflow():
     with _lock:
         if "keras" in sys.modules and "tensorflow" in sys.modules and _ready:
             return sys.modules["keras"]
-        with descriptor_2_silenced():
-            import tensorflow  # noqa: F401
-            import keras
+        try:
+            with descriptor_2_silenced():
+                import tensorflow  # noqa: F401
+                import keras
+        except ModuleNotFoundError as error:
+            if error.name != "tensorflow":
+                raise
+            raise ModuleNotFoundError(TENSORFLOW_MISSING, name="tensorflow") from None
         _ready.append(True)
     return keras
+
+
+TENSORFLOW_MISSING = (
+    "TensorFlow is not installed here, and the kit needs it. Hosted notebooks (Kaggle, Colab, most "
+    "JupyterHub images) have it already; elsewhere install the kit with its CPU TensorFlow: "
+    "pip install \"dropout-batchnorm-kit[cpu]\" (or, in a clone, pip install -e \".[cpu]\").")

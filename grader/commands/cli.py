@@ -147,6 +147,17 @@ def grade_command(argv) -> int:
     return 0 if report.passed else 1
 
 
+# The commands that use nbgrader or Dask (the `instructor` extra), and what each needs.
+INSTRUCTOR_TOOLS = {"build": ("nbgrader",), "batch": ("nbgrader", "distributed")}
+
+
+def instructor_tools_missing(command: str) -> str:
+    """The instructor's packages that ``command`` needs and this environment lacks ("" if none)."""
+    import importlib.util
+
+    return ", ".join(name for name in INSTRUCTOR_TOOLS.get(command, ()) if importlib.util.find_spec(name) is None)
+
+
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -156,6 +167,12 @@ def main(argv=None) -> int:
             return 2
         return grade_command(argv)
     command, rest = argv[0], argv[1:]
+    missing = instructor_tools_missing(command)
+    if missing:
+        print(f"error: python -m grader {command} needs the instructor's tools ({missing}), which a student's "
+              "install leaves out: pip install \"dropout-batchnorm-kit[instructor]\" (in a clone: pip install -e "
+              "\".[instructor]\").", file=sys.stderr)
+        return 2
     if command == "build":
         return build_notebooks(rest)
     if command == "calibrate":
