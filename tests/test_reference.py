@@ -85,3 +85,45 @@ def test_one_command_calibrates_each_assignment(key, capsys):
     said = capsys.readouterr().out
     assert ("--seeds" in said) is (key == "internals")
     assert ("internals/reference.json" in said) is (key == "internals")
+
+
+def _just_past_the_band(question_id):
+    """A history whose lowest val_loss lies just above the threshold, its final one matching it."""
+    limit = band(question_id).threshold
+    curve = [limit * 1.5, limit * 1.02, limit * 1.01]
+    return {"loss": [2.0, 1.0, 0.9], "val_loss": curve}, curve[-1]
+
+
+@pytest.mark.parametrize("difference", ["", "a GPU"])
+def test_the_notebooks_check_calls_a_figure_past_the_band_indicative_only_on_another_runtime(difference, monkeypatch,
+                                                                                             capsys):
+    """On the calibration's runtime the notebook says the val_loss failed; on a GPU (or another
+    TensorFlow) it shows the figure against the band and says the grading machine decides. The
+    grader's own verdict is the same either way."""
+    from grader.judging import checks
+    from grader.judging.notebook_checks import QuestionCheck
+
+    question = BY_ID["spotify_q1"]
+    history, final = _just_past_the_band(question.id)
+    monkeypatch.setattr(checks, "runtime_difference", lambda machine: difference)
+    QuestionCheck(question).check_training(history)
+    shown = capsys.readouterr().out
+    assert check_val_loss(question, final, history).mistake == "val-loss-above-threshold"  # the grader's, unchanged
+    if difference:
+        assert shown.startswith("ⓘ On this runtime (a GPU) the val_loss check is only indicative")
+        assert f"{min(history['val_loss']):.4f}" in shown and "The grading machine retrains" in shown
+        assert "Incorrect" not in shown
+    else:
+        assert shown.startswith("Incorrect: The lowest val_loss was")
+
+
+def test_the_calibration_records_the_device_and_this_runtime_is_the_calibrations():
+    """`python -m grader calibrate` records the device; here (a CPU, the reference's TensorFlow
+    release) the notebook's check finds no difference, so it still says "failed" where it should."""
+    from grader.judging.checks import runtime_difference
+    from grader.judging.reference import machine
+
+    recorded = machine()
+    assert recorded["device"] == "CPU" or recorded["device"].startswith("GPU: ")
+    assert runtime_difference(recorded) == ""
+    assert "measured with TensorFlow 1.15.0" in runtime_difference(dict(recorded, tensorflow="1.15.0"))

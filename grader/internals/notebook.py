@@ -71,7 +71,9 @@ class SwapInCheck(CodingQuestionCheck):
 
     def check_training(self, history=None, model=None) -> None:
         try:
-            show(val_loss_verdict(model, history))
+            from ..judging.checks import as_shown_in_the_notebook
+
+            show(as_shown_in_the_notebook(SWAP_IN, val_loss_verdict(model, history)))
         except Exception as problem:  # noqa: BLE001 - feedback must never break the notebook
             show(Markdown(t("notebook.val-check-unavailable", problem=problem)))
 

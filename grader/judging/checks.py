@@ -110,3 +110,51 @@ def check_val_loss(question: CodingQuestion, val_loss: float | None, history: di
                        val_loss=best, threshold=limit, mistake="final-val-loss-above-threshold")
     return Verdict(True, t("val.passed", best=f"{best:.4f}", limit=f"{limit:.4f}", band=band_text),
                    val_loss=best, threshold=limit)
+
+
+OFF_THE_BAND = ("val-loss-above-threshold", "final-val-loss-above-threshold")
+
+
+def runtime_difference(machine: dict) -> str:
+    """How this runtime differs from the one the bands were measured on ("" when it does not):
+    a GPU where the calibration had none, or another TensorFlow release. Numerics and
+    non-determinism differ there, so a right model may land just past a band."""
+    import tensorflow as tf
+
+    on_gpu = bool(tf.config.list_physical_devices("GPU"))
+    if on_gpu and not str(machine.get("device", "CPU")).startswith("GPU"):
+        return t("val.runtime.gpu")
+    calibrated = str(machine.get("tensorflow", ""))
+    if calibrated and calibrated.split(".")[:2] != tf.__version__.split(".")[:2]:
+        return t("val.runtime.tensorflow", version=tf.__version__, calibrated=calibrated)
+    return ""
+
+
+def as_shown_in_the_notebook(question: CodingQuestion, verdict: Verdict):
+    """The val_loss verdict as the notebook's own check shows it: on a runtime unlike the
+    calibration's, a val_loss past the band is not called a failure but shown against the band as
+    indicative (the grading machine retrains and decides). The grader's verdict never changes."""
+    if verdict.passed or verdict.mistake not in OFF_THE_BAND:
+        return verdict
+    from .reference import load
+
+    difference = runtime_difference(load(question.band_id).get("machine", {}))
+    if not difference:
+        return verdict
+    reference = band(question.band_id)
+    return Indicative(t("val.indicative", difference=difference, best=f"{verdict.val_loss:.4f}",
+                        limit=f"{reference.threshold:.4f}",
+                        band=t("val.band", low=f"{reference.low:.4f}", high=f"{reference.high:.4f}")))
+
+
+class Indicative:
+    """A figure shown for information, neither a pass nor a failure."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return "ⓘ " + self.text
+
+    def __str__(self) -> str:
+        return "ⓘ " + self.text

@@ -10,7 +10,7 @@ import os
 
 from ..base.i18n import t
 from ..base.kinds import CodingQuestion, FreeResponse
-from .checks import check_architecture, check_val_loss
+from .checks import as_shown_in_the_notebook, check_architecture, check_val_loss
 
 HIDE_SOLUTIONS_ENV = "DROPOUT_KIT_HIDE_SOLUTIONS"
 
@@ -58,7 +58,7 @@ class QuestionCheck:
         elif curves.get("val_loss"):
             val_loss = float(curves["val_loss"][-1])
         try:
-            show(check_val_loss(self.question, val_loss, curves))
+            show(as_shown_in_the_notebook(self.question, check_val_loss(self.question, val_loss, curves)))
         except Exception as problem:  # noqa: BLE001 - feedback must never break the notebook
             show(Markdown(t("notebook.val-check-unavailable", problem=problem)))
 

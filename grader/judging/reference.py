@@ -44,7 +44,8 @@ def false_fail_probability(values: list[float]) -> float:
 
 
 def machine() -> dict:
-    """What a calibration ran on: versions, CPU, threads (recorded with its runs)."""
+    """What a calibration ran on: the device (CPU, or the GPU's name), versions, CPU, threads
+    (recorded with its runs; the notebook's check compares its own runtime with it)."""
     import keras
     import tensorflow as tf
 
@@ -56,7 +57,10 @@ def machine() -> dict:
                 break
     except OSError:
         pass
+    gpus = tf.config.list_physical_devices("GPU")
     return {
+        "device": f"GPU: {tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'unknown')}"
+                  if gpus else "CPU",
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "python": sys.version.split()[0],
