@@ -89,7 +89,7 @@ def _dynamic_ids() -> set:
     from grader.internals.questions import SWAP_IN
 
     ids |= {f"title.{SWAP_IN.id}", f"hint.{SWAP_IN.id}"} | {f"title.{q.id}" for q in INTERNALS}
-    ids |= {SWAP_IN.history_mismatch}
+    ids |= {SWAP_IN.history_mismatch, SWAP_IN.weight_missing} | {q.diverged for q in [*CODING, SWAP_IN]}
 
     ids |= {f"internals.hint.{q.key}" for q in INTERNALS} | {f"internals.nb.{q.key}" for q in INTERNALS}
     ids |= {f"internals.bn.{m}" for m in ("unbiased-variance", "epsilon-outside-sqrt", "no-epsilon",

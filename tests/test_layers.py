@@ -87,3 +87,25 @@ def test_the_rules_fail_on_a_planted_cycle_a_private_import_and_an_upward_import
     assert private_imports(edges) == ["pkg.high.b:2 imports _secret from pkg.low.a"]
     table = {"low": ["pkg.low"], "high": ["pkg.high"], "top": ["pkg"]}
     assert against_layers(edges, [["low"], ["high"], ["top"]], table) == ["pkg.low.a:2 (low) imports pkg.high.b (high)"]
+
+
+def test_the_machinery_names_no_question_of_any_assignment():
+    """No string in base/, judging/, running/, grading/, feedback/ or commands/ (docstrings aside)
+    holds a question id of a registered assignment: what differs per question is the question's data."""
+    import ast
+
+    from grader.assignments import all_assignments
+
+    ids = {q.id for unit in all_assignments() for q in unit.questions}
+    machinery = [p for part in ("base", "judging", "running", "grading", "feedback", "commands")
+                 for p in (GRADER / part).rglob("*.py")]
+    found = []
+    for path in machinery:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                found += [f"{path.relative_to(GRADER)}:{node.lineno} {q}" for q in ids if q in node.value]
+    assert found == []

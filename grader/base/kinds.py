@@ -60,6 +60,10 @@ class CodingQuestion:
     # The calibration's wrong variants whose runs are drawn beside a student's curves, so that the
     # free-response questions can be answered by looking (legend: plot.comparison.<id>.<variant>).
     comparisons: tuple = ()
+    # The message ids for a training that diverged, and for a stand-in missing one of the
+    # student's weights (the question's own words where it has them).
+    diverged: str = "val.diverged"
+    weight_missing: str = ""
 
     @property
     def band_id(self) -> str:

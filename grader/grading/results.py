@@ -140,7 +140,8 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
     try:
         model = _load_model(folder, question)
     except KeyError as missing:  # a stand-in lacks one of the student's weights
-        return fail_both(t("internals.bn.weight-missing", name=str(missing).strip("'")))
+        return fail_both(t(question.weight_missing or "model.not-standard", name=str(missing).strip("'"),
+                           error=f"KeyError: {missing}"))
     except Exception as error:  # noqa: BLE001 - custom or unsafe layers
         return fail_both(t("model.not-standard", error=f"{type(error).__name__}: {str(error)[:200]}"))
     architecture = check_architecture(question, model)

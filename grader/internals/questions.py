@@ -159,7 +159,7 @@ model = keras.Sequential([
 ])""",
         protocol=CONCRETE_PROTOCOL, points_architecture=1, points_val_loss=2,
         stand_ins=(("MyBatchNormalization", "BatchNormalization"),), history_mismatch="internals.q4.stand-in-differs",
-        judged_as="spotify_q3")
+        judged_as="spotify_q3", diverged="val.diverged.concrete", weight_missing="internals.bn.weight-missing")
 
 
 SWAP_IN = _swap_in()

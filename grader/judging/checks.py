@@ -76,7 +76,7 @@ def _input_features(model) -> int | None:
 
 
 def divergence_message(question: CodingQuestion) -> str:
-    return t("val.diverged.concrete" if question.band_id == "spotify_q3" else "val.diverged")
+    return t(question.diverged)
 
 
 def check_val_loss(question: CodingQuestion, val_loss: float | None, history: dict | None = None) -> Verdict:
