@@ -22,6 +22,7 @@ from pathlib import Path
 from ..assignments import add_option, by_key, default, of_release
 from ..feedback.overview import RESULTS_FOLDER, results_folder
 
+
 def csv_name(unit) -> str:
     """kit-grades.csv, or kit-grades-<key>.csv for an assignment other than the default."""
     return f"{RESULTS_FOLDER}{unit.suffix()}.csv"
@@ -31,7 +32,7 @@ def csv_name(unit) -> str:
 class Job:
     student: str
     path: str
-    assignment: str = "dropout-batchnorm"  # the language release the student took
+    assignment: str  # the release the student took (one per language)
 
     @property
     def unit(self):
