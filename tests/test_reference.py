@@ -100,12 +100,12 @@ def test_the_notebooks_check_calls_a_figure_past_the_band_indicative_only_on_ano
     """On the calibration's runtime the notebook says the val_loss failed; on a GPU (or another
     TensorFlow) it shows the figure against the band and says the grading machine decides. The
     grader's own verdict is the same either way."""
-    from grader.judging import checks
+    from grader.judging import notebook_checks
     from grader.judging.notebook_checks import QuestionCheck
 
     question = BY_ID["spotify_q1"]
     history, final = _just_past_the_band(question.id)
-    monkeypatch.setattr(checks, "runtime_difference", lambda machine: difference)
+    monkeypatch.setattr(notebook_checks, "runtime_difference", lambda machine: difference)
     QuestionCheck(question).check_training(history)
     shown = capsys.readouterr().out
     assert check_val_loss(question, final, history).mistake == "val-loss-above-threshold"  # the grader's, unchanged
@@ -120,7 +120,7 @@ def test_the_notebooks_check_calls_a_figure_past_the_band_indicative_only_on_ano
 def test_the_calibration_records_the_device_and_this_runtime_is_the_calibrations():
     """`python -m grader calibrate` records the device; here (a CPU, the reference's TensorFlow
     release) the notebook's check finds no difference, so it still says "failed" where it should."""
-    from grader.judging.checks import runtime_difference
+    from grader.judging.notebook_checks import runtime_difference
     from grader.judging.reference import machine
 
     recorded = machine()

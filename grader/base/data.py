@@ -86,12 +86,17 @@ def _verified(path: Path, entry: dict, by_content: bool = False) -> Path:
     """``path`` if it is the expected file: the same bytes, or (``by_content``, for a copy the kit
     converted from the publisher's form) the same table."""
     found = sha256_of(path)
-    if found == entry["sha256"] or by_content and _content_of(path) == entry["content_sha256"]:
+    if _is_expected(path, found, entry, by_content):
         return path
     raise DataError(
         f"{path} is corrupted or not the expected file: sha256 {found}, expected {entry['sha256']}. "
         "Delete it and provide a good copy (see datasets/README.md)."
     )
+
+
+def _is_expected(path: Path, sha256: str, entry: dict, by_content: bool) -> bool:
+    """The same bytes, or (``by_content``: a copy the kit converts) the same parsed table."""
+    return sha256 == entry["sha256"] or by_content and _content_of(path) == entry["content_sha256"]
 
 
 def _content_of(path: Path) -> str | None:
@@ -138,7 +143,7 @@ def _attached_copy(path: Path, entry: dict) -> Path | None:
     fingerprint for a file the kit converts); None, with the reason on stderr, if it is not the file."""
     by_content = entry["convert"] != "none"
     found = sha256_of(path)
-    if found == entry["sha256"] or by_content and _content_of(path) == entry["content_sha256"]:
+    if _is_expected(path, found, entry, by_content):
         return path
     import sys
 

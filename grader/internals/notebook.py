@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..base.i18n import t
-from ..judging.notebook_checks import HIDE_SOLUTIONS_ENV, Markdown, show
+from ..judging.notebook_checks import HIDE_SOLUTIONS_ENV, Markdown, as_shown_in_the_notebook, show
 from ..judging.notebook_checks import QuestionCheck as CodingQuestionCheck
 from . import checks as judge
 from .checks import STUB
@@ -71,8 +71,6 @@ class SwapInCheck(CodingQuestionCheck):
 
     def check_training(self, history=None, model=None) -> None:
         try:
-            from ..judging.checks import as_shown_in_the_notebook
-
             show(as_shown_in_the_notebook(SWAP_IN, val_loss_verdict(model, history)))
         except Exception as problem:  # noqa: BLE001 - feedback must never break the notebook
             show(Markdown(t("notebook.val-check-unavailable", problem=problem)))
