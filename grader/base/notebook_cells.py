@@ -13,11 +13,40 @@ from .i18n import UnknownLanguage, language, normalize, t, use
 LANGUAGE_KEY = "dropout_kit"  # notebook metadata: {"language": "en" | "zh_CN"}
 
 DEMONSTRATION_TAG = "demonstration"
+# The released notebooks' first code cell: it installs the kit where it is missing (a hosted
+# notebook) and does nothing where it is installed; grading, which runs where the kit is, skips it.
+INSTALL_TAG = "install-kit"
+NOT_GRADED_TAGS = (DEMONSTRATION_TAG, INSTALL_TAG)
 
 
 def quiet_tf_line() -> str:
     return ("from grader.quiet import import_tensorflow\n"
             f"import_tensorflow()  # {t('nb.comment.quiet')}\n")
+
+
+def install_cell(notebook: str):
+    """The first code cell: pip installs the pinned release when the kit's distribution is absent.
+    It cannot use the kit (it is what brings it), so its messages are written in at build time.
+    pip's own configuration (PIP_FIND_LINKS, PIP_INDEX_URL, PIP_NO_INDEX…) applies as always."""
+    from . import release
+
+    names = {"requirement": "{KIT}", "source": "{RELEASE}"}  # messages as f-strings naming the cell's own
+    installing, failed = (f"f{text!r}" for text in (t("nb.install.installing", **names), t("nb.install.failed", **names)))
+
+    return code(f"{notebook}_install", f"""# {t('nb.install.comment', version=release.tag())}
+import importlib, importlib.metadata, subprocess, sys
+
+KIT, RELEASE = {release.requirement()!r}, {release.release_assets()!r}
+try:
+    importlib.metadata.version({release.DISTRIBUTION!r})
+except importlib.metadata.PackageNotFoundError:
+    print({installing}, flush=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", KIT, "--find-links", RELEASE],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        print((pip.stdout + pip.stderr)[-3000:], file=sys.stderr)
+        raise SystemExit({failed})
+    importlib.invalidate_caches()""", tags=[INSTALL_TAG])
 
 
 def language_line() -> str:

@@ -31,7 +31,8 @@ def nbgrader_env() -> dict:
 
 
 def build_notebooks(args) -> int:
-    """Write solutions/ from the question definitions, then exercises/ with nbgrader."""
+    """Write solutions/ from the question definitions, then exercises/ with nbgrader, then the
+    open-in links of the release (exercise folders' READMEs, the README's table)."""
     import subprocess
     import tempfile
 
@@ -47,6 +48,10 @@ def build_notebooks(args) -> int:
             status = subprocess.call(command, cwd=ROOT, env=nbgrader_env())
             if status:
                 return status
+    from .open_in import write as write_open_in_links
+
+    for path in write_open_in_links(ROOT):
+        print(f"wrote {path.relative_to(ROOT)} (open-in links)")
     return 0
 
 

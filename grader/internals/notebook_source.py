@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..base.i18n import t
 from ..base.kinds import SEED
-from ..base.notebook_cells import code, language_line, markdown, new_notebook, quiet_tf_line
+from ..base.notebook_cells import code, install_cell, language_line, markdown, new_notebook, quiet_tf_line
 from ..base.notebook_cells import write_solutions as write_releases
 from .questions import ASSIGNMENTS, NOTEBOOK, QUESTIONS, SWAP_IN, Question
 
@@ -53,7 +53,8 @@ import matplotlib.pyplot as plt
 
 from grader.internals import notebook as checks
 from grader.plots import learning_curves"""
-    cells = [markdown(f"{NOTEBOOK}_intro", t("internals.nb.intro")), code(f"{NOTEBOOK}_setup", setup)]
+    cells = [markdown(f"{NOTEBOOK}_intro", t("internals.nb.intro")), install_cell(NOTEBOOK),
+             code(f"{NOTEBOOK}_setup", setup)]
     for question in QUESTIONS:
         cells.extend(_question(question))
     cells.extend(_swap_in())

@@ -6,7 +6,7 @@ import nbformat
 
 from ..base.i18n import t
 from ..base.kinds import SEED, CodingQuestion, FreeResponse
-from ..base.notebook_cells import DEMONSTRATION_TAG, code, language_line, markdown, metadata, new_notebook
+from ..base.notebook_cells import DEMONSTRATION_TAG, code, install_cell, language_line, markdown, metadata, new_notebook
 from ..base.notebook_cells import quiet_tf_line
 from ..base.notebook_cells import write_solutions as write_releases
 from .questions import ASSIGNMENTS, CONCRETE_DEMO, CONCRETE_PROTOCOL, SPOTIFY_Q1, SPOTIFY_Q2, SPOTIFY_Q3
@@ -61,6 +61,7 @@ X_train, X_valid, y_train, y_valid = wine_splits()
 print(f"{t('nb.print.wine')}")"""
     return new_notebook([
         markdown("wine_intro", t("nb.wine.intro")),
+        install_cell("wine"),
         code("wine_setup", setup),
         *coding_question(WINE_Q1),
         *free_response(WINE_Q2),
@@ -90,6 +91,7 @@ print(f"{t('nb.print.spotify')}")"""
     )
     return new_notebook([
         markdown("spotify_intro", t("nb.spotify.intro")),
+        install_cell("spotify"),
         code("spotify_setup", setup),
         *coding_question(SPOTIFY_Q1),
         *free_response(SPOTIFY_Q2),

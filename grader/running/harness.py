@@ -26,7 +26,7 @@ import nbformat
 
 from . import sandbox
 from ..assignments import of_notebook, questions_of
-from ..base.notebook_cells import DEMONSTRATION_TAG
+from ..base.notebook_cells import NOT_GRADED_TAGS
 from ..base.kinds import CodingQuestion
 from ..base.i18n import t
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
@@ -163,7 +163,7 @@ def assemble(student, notebook: str):
             else:
                 text = answers[gid].source if gid in answers else ""
                 assembled.append(nbformat.v4.new_markdown_cell(text, metadata={"kit": {"role": "free", "grade_id": gid}}))
-        elif cell.cell_type == "code" and not _is_test(cell) and DEMONSTRATION_TAG not in cell.metadata.get("tags", []):
+        elif cell.cell_type == "code" and not _is_test(cell) and not set(NOT_GRADED_TAGS) & set(cell.metadata.get("tags", [])):
             assembled.append(nbformat.v4.new_code_cell(cell.source, metadata={"kit": {"role": "locked", "grade_id": gid}}))
         for source in extras.get(gid, []):
             assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "extra", "after": gid}}))
