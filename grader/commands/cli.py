@@ -8,6 +8,7 @@
                                     internals: that assignment's, about 75 s)
     python -m grader batch COURSE   grade a whole class in parallel (see --help)
     python -m grader overview COURSE  the class overview page (+ CSV, JSON) of a graded course
+    python -m grader gradescope     the Gradescope autograder zip (see --help)
 
 Exit status: 0 when every autograded question passes, 1 when one fails, 2 on a usage error
 or a submission that cannot be read.
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the repository, in a clone
-COMMANDS = ("build", "calibrate", "batch", "exercises", "overview")
+COMMANDS = ("build", "calibrate", "batch", "exercises", "overview", "gradescope")
 
 
 def nbgrader_env() -> dict:
@@ -184,6 +185,10 @@ def main(argv=None) -> int:
         return calibrate(rest)
     if command == "exercises":
         return copy_exercises(rest)
+    if command == "gradescope":
+        from .gradescope import main as gradescope_main
+
+        return gradescope_main(rest)
     if command == "overview":
         from ..feedback.overview import main as overview_main
 

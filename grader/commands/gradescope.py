@@ -1,0 +1,117 @@
+"""python -m grader gradescope: the autograder zip that Gradescope's autograder specification asks for.
+
+    setup.sh          run once, as root, while Gradescope builds the image: checks the bundled
+                      data by sha256, makes a venv, installs the kit's wheel (with a CPU TensorFlow)
+    run_autograder    run for each submission: grader/commands/gradescope_run.py
+    config.json       the assignment, the feedback language, the visibility of val_loss, the sandbox
+    wheels/           the kit, built from this clone (or the wheel given with --wheel)
+    data/             the instructor's verified copies of the data sets and their SHA256SUMS
+
+Both scripts take their root from AUTOGRADER_ROOT (default /autograder), so that they run the same
+in a folder laid out like Gradescope's container.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from ..assignments import add_option, by_key, default
+from ..base import data, release
+from .gradescope_run import CONFIG, ROOT_ENV
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent.parent  # a clone's root, when the kit runs from one
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+SETUP = f"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, while it builds the autograder's image (Ubuntu).
+set -euo pipefail
+ROOT="${{{ROOT_ENV}:-/autograder}}"
+SOURCE="$ROOT/source"
+# The data were verified on the instructor's machine; check they arrived unchanged.
+(cd "$SOURCE/data" && sha256sum --check --strict --quiet SHA256SUMS)
+if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+    apt-get install -y python3-venv python3-pip
+fi
+python3 -m venv "$ROOT/venv"
+WHEEL="$(ls "$SOURCE"/wheels/*.whl)"
+"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL[cpu]"
+# Fail the image build here, not at the first submission: TensorFlow imports and the kit reads its data.
+TF_CPP_MIN_LOG_LEVEL=3 DROPOUT_KIT_DATA="$SOURCE/data" "$ROOT/venv/bin/python" -c "import tensorflow; from grader.base.data import locate, manifest; [locate(n, download=False) for n in manifest()]"
+echo "setup.sh: the kit $("$ROOT/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("{release.DISTRIBUTION}"))') is installed in $ROOT/venv"
+"""
+
+RUN_AUTOGRADER = f"""#!/usr/bin/env bash
+# Gradescope runs this for every submission: it grades $ROOT/submission into $ROOT/results/results.json.
+ROOT="${{{ROOT_ENV}:-/autograder}}"
+export {ROOT_ENV}="$ROOT"
+cd "$ROOT"
+exec "$ROOT/venv/bin/python" -m grader.commands.gradescope_run
+"""
+
+
+def kit_wheel(given: Path | None, scratch: Path) -> Path:
+    """The wheel to bundle: the one given, else one built from this clone."""
+    if given is not None:
+        if not given.is_file() or given.suffix != ".whl":
+            raise SystemExit(f"error: --wheel {given}: not a wheel file")
+        return given
+    if not (REPOSITORY_ROOT / "pyproject.toml").is_file():
+        raise SystemExit("error: this kit was installed from a wheel, not run from a clone: pass the release's wheel "
+                         f"with --wheel (download it from {release.release_assets()})")
+    print("building the kit's wheel …", file=sys.stderr)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(scratch),
+                            str(REPOSITORY_ROOT)], capture_output=True, text=True)
+    if built.returncode != 0:
+        raise SystemExit(f"error: pip could not build the kit's wheel:\n{built.stderr[-2000:]}")
+    return next(scratch.glob("dropout_batchnorm_kit-*.whl"))
+
+
+def write_zip(out: Path, assignment: str, lang: str, val_loss_visibility: str, sandbox: str,
+              wheel: Path | None = None) -> Path:
+    unit = by_key(assignment)
+    config = {"assignment": unit.key, "lang": lang, "feedback_lang": None, "val_loss_visibility": val_loss_visibility,
+              "sandbox": sandbox, "kit": release.VERSION}
+    with tempfile.TemporaryDirectory() as scratch:
+        whl = kit_wheel(wheel, Path(scratch))
+        sums = []
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, text in (("setup.sh", SETUP), ("run_autograder", RUN_AUTOGRADER)):
+                info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+                info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, text)
+            zf.writestr(CONFIG, json.dumps(config, indent=1))
+            zf.write(whl, f"wheels/{whl.name}")
+            for name, entry in data.manifest().items():
+                zf.write(data.locate(name), f"data/{name}")  # the instructor's copy, verified as it is found
+                sums.append(f"{entry['sha256']}  {name}")
+            zf.writestr("data/SHA256SUMS", "\n".join(sums) + "\n")
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader gradescope",
+                                     description="Write the Gradescope autograder zip of an assignment.")
+    add_option(parser, default().key)
+    parser.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), help="default: autograder.zip")
+    parser.add_argument("--lang", default="en", help="language of what is said before a notebook is read "
+                                                     "(an upload with no notebook): en or zh_CN")
+    parser.add_argument("--val-loss-visibility", choices=VISIBILITIES, default="after_published",
+                        help="when students see the val_loss tests (default: after_published, once you publish)")
+    parser.add_argument("--sandbox", choices=("auto", "on"), default="auto",
+                        help="on: stop (a failed autograder, not a 0) where student code cannot be sandboxed")
+    parser.add_argument("--wheel", type=Path, help="the kit's wheel to bundle (default: built from this clone)")
+    args = parser.parse_args(argv)
+    from ..base.i18n import normalize
+
+    path = write_zip(args.output, args.assignment, normalize(args.lang) or "en", args.val_loss_visibility,
+                     args.sandbox, args.wheel)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): upload it as the assignment's autograder "
+          "(Configure Autograder → Zip file upload)")
+    return 0

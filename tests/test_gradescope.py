@@ -1,0 +1,192 @@
+"""Gradescope: the zip `python -m grader gradescope` writes, unpacked into a folder laid out like
+Gradescope's container (only that root is not Gradescope's), its real setup.sh run into a fresh
+venv, its real run_autograder run on uploads, every results.json checked against a JSON Schema
+written from Gradescope's specification, and its scores against `python -m grader`'s."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from grader.base.i18n import t, use
+from grader.running import sandbox
+from submissions import set_answer, solution_notebook
+from test_sandbox import fake_bwrap
+
+pytestmark = pytest.mark.slow
+SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope-results.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory) -> dict:
+    """The zip, unpacked where Gradescope unpacks it, and setup.sh run as Gradescope runs it."""
+    base = tmp_path_factory.mktemp("gradescope")
+    made = subprocess.run([sys.executable, "-m", "grader", "gradescope", "-o", str(base / "autograder.zip")],
+                          capture_output=True, text=True, timeout=600, cwd=base)
+    assert made.returncode == 0, made.stderr[-3000:]
+    root = base / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(base / "autograder.zip") as zf:
+        names = zf.namelist()
+        zf.extractall(root / "source")
+        modes = {info.filename: info.external_attr >> 16 for info in zf.infolist()}
+    assert {"setup.sh", "run_autograder"} <= set(names), "both scripts at the zip's root"
+    assert all(modes[name] & 0o111 for name in ("setup.sh", "run_autograder"))
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "run_autograder").chmod(0o755)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DROPOUT_KIT_DATA", "VIRTUAL_ENV", "PYTHONPATH"))}
+    env.pop(sandbox.SANDBOX_ENV, None)
+    env["AUTOGRADER_ROOT"] = str(root)
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(sys.executable).parent != Path(p))
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                           timeout=1800, cwd=root)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    return {"root": root, "env": env, "zip": base / "autograder.zip", "base": base}
+
+
+def upload(autograder, files: dict) -> Path:
+    """A fresh /autograder/submission holding ``files`` (relative path -> notebook or bytes)."""
+    submission = autograder["root"] / "submission"
+    shutil.rmtree(submission, ignore_errors=True)
+    shutil.rmtree(autograder["root"] / "results", ignore_errors=True)
+    submission.mkdir()
+    (autograder["root"] / "results").mkdir()
+    for relative, content in files.items():
+        path = submission / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            nbformat.write(content, path)
+    return submission
+
+
+def run_autograder(autograder, env_extra: dict | None = None):
+    done = subprocess.run([str(autograder["root"] / "run_autograder")], env=dict(autograder["env"], **(env_extra or {})),
+                          capture_output=True, text=True, timeout=1800, cwd=autograder["root"])
+    results = autograder["root"] / "results" / "results.json"
+    return done, (json.loads(results.read_text()) if results.exists() else None)
+
+
+def cli_report(submission: Path, out: Path) -> dict:
+    """`python -m grader` on the same notebooks (in one folder, as the command takes them), from
+    the suite's own environment."""
+    flat = out.parent / "flat"
+    flat.mkdir()
+    for path in submission.rglob("*.ipynb"):
+        shutil.copyfile(path, flat / path.name)
+    env = dict(os.environ)
+    env.pop(sandbox.SANDBOX_ENV, None)
+    done = subprocess.run([sys.executable, "-m", "grader", str(flat), "--quiet", "--json", str(out)], env=env,
+                          capture_output=True, text=True, timeout=1800)
+    assert out.exists(), done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def by_name(results) -> dict:
+    return {test["name"]: test for test in results["tests"]}
+
+
+def points_per_question(results) -> dict:
+    points = {}
+    for test in results["tests"]:
+        if "manual" not in test["tags"]:
+            points[test["tags"][0]] = points.get(test["tags"][0], 0) + test["score"]
+    return points
+
+
+def cli_points(report) -> dict:
+    return {q["id"]: q["points"] for nb in report["notebooks"] for q in nb["questions"] if not q["manual"]}
+
+
+def released(*parts) -> nbformat.NotebookNode:
+    return nbformat.read(Path(__file__).parent.parent.joinpath(*parts), as_version=4)
+
+
+def test_the_solutions_at_any_depth_get_full_marks_as_the_command_gives_them(autograder, tmp_path):
+    submission = upload(autograder, {"hw5/my work/wine.ipynb": released("solutions", "dropout-batchnorm", "wine.ipynb"),
+                                     "hw5/spotify.ipynb": released("solutions", "dropout-batchnorm", "spotify.ipynb")})
+    done, results = run_autograder(autograder)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == 15 and results["execution_time"] > 0
+    tests = results["tests"]
+    coding = [test for test in tests if "manual" not in test["tags"]]
+    assert len(coding) == 6 and all(test["status"] == "passed" and test["score"] == test["max_score"] > 0
+                                    for test in coding)
+    assert {test["visibility"] for test in coding if "val_loss" in test["tags"]} == {"after_published"}
+    assert {test["visibility"] for test in coding if "architecture" in test["tags"]} == {"visible"}
+    manual = [test for test in tests if "manual" in test["tags"]]
+    assert len(manual) == 3 and all(test["max_score"] == 0 and test["extra_data"]["manual_points"] == 1
+                                    for test in manual)
+    assert "Dropout" in manual[0]["output"]  # the student's answer, for the grader's hand
+    assert results["output_format"] == "html" and "<html" in results["output"]  # the feedback page
+    assert points_per_question(results) == cli_points(cli_report(submission, tmp_path / "cli.json"))
+
+
+def test_a_raising_answer_and_the_starter_fail_only_their_parts_as_the_command_says(autograder, tmp_path):
+    wine = set_answer(solution_notebook("wine"), "wine_q1_model", "raise ValueError('not done yet')")
+    submission = upload(autograder, {"wine.ipynb": wine,
+                                     "spotify.ipynb": released("exercises", "dropout-batchnorm", "spotify.ipynb")})
+    done, results = run_autograder(autograder)
+    assert done.returncode == 0, done.stdout[-3000:]
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == 0
+    tests = by_name(results)
+    with use("en"):
+        architecture = tests[f"spotify Q1 dropout · {t('report.part.architecture')}"]
+        assert t("model.starter") in architecture["output"] and architecture["status"] == "failed"
+    assert "ValueError" in tests["wine Q1 dropout and batch normalization · Architecture"]["output"]
+    assert points_per_question(results) == cli_points(cli_report(submission, tmp_path / "cli.json"))
+
+
+def test_an_upload_without_the_notebooks_says_what_to_upload(autograder):
+    upload(autograder, {"notes.txt": b"my answers are in my head"})
+    done, results = run_autograder(autograder)
+    assert done.returncode == 0, done.stdout[-3000:]
+    jsonschema.validate(results, SCHEMA)
+    with use("en"):
+        said = t("gradescope.nothing", files="wine.ipynb, spotify.ipynb")
+    assert results["score"] == 0 and said in results["output"]
+    assert results["tests"] and all(test["status"] == "failed" and test["output"] == said for test in results["tests"])
+    assert sum(test["max_score"] for test in results["tests"]) == 15
+
+
+def test_the_chinese_release_is_graded_in_chinese_and_a_broken_notebook_fails_only_itself(autograder):
+    upload(autograder, {"作业/wine.ipynb": released("solutions", "dropout-batchnorm-zh", "wine.ipynb"),
+                        "spotify.ipynb": b'{"cells": [ this is not JSON'})
+    done, results = run_autograder(autograder)
+    assert done.returncode == 0, done.stdout[-3000:]
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == 5
+    with use("zh_CN"):
+        architecture = t("report.part.architecture")
+    wine = [test for test in results["tests"] if test["tags"][0] == "wine_q1"]
+    assert wine and all(test["status"] == "passed" for test in wine) and architecture in wine[0]["name"]
+    spotify = [test for test in results["tests"] if test["tags"][0].startswith("spotify") and "manual" not in test["tags"]]
+    assert spotify and all(test["score"] == 0 and "spotify.ipynb" in test["output"] for test in spotify)
+    assert 'lang="zh' in results["output"] or "zh" in results["output"][:400]
+
+
+def test_when_the_grader_cannot_grade_run_autograder_fails_and_writes_nothing(autograder, tmp_path):
+    """A required sandbox that cannot start: Gradescope must show staff a failed autograder, not a 0."""
+    config_path = autograder["root"] / "source" / "config.json"
+    config = json.loads(config_path.read_text())
+    upload(autograder, {"wine.ipynb": released("solutions", "dropout-batchnorm", "wine.ipynb")})
+    try:
+        config_path.write_text(json.dumps(dict(config, sandbox="on")))
+        bwrap = fake_bwrap(tmp_path / "bin", probe_passes=False)
+        done, results = run_autograder(autograder, {"PATH": f"{bwrap}{os.pathsep}{autograder['env']['PATH']}"})
+    finally:
+        config_path.write_text(json.dumps(config))
+    assert done.returncode != 0 and results is None
+    assert "cannot create a sandbox" in done.stdout and "Traceback" not in done.stdout
