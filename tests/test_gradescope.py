@@ -18,8 +18,10 @@ import pytest
 
 from grader.base.i18n import t, use
 from grader.running import sandbox
+from secret_probes import leaks, plant
 from submissions import set_answer, solution_notebook
 from test_sandbox import fake_bwrap
+from test_secrets import every_probe_denied
 
 pytestmark = pytest.mark.slow
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope-results.schema.json").read_text())
@@ -190,3 +192,39 @@ def test_when_the_grader_cannot_grade_run_autograder_fails_and_writes_nothing(au
         config_path.write_text(json.dumps(config))
     assert done.returncode != 0 and results is None
     assert "cannot create a sandbox" in done.stdout and "Traceback" not in done.stdout
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    yield from plant(tmp_path_factory.mktemp("secrets"))
+
+
+def test_a_hostile_upload_reads_no_secret_and_cannot_write_its_own_grade(autograder, planted, tmp_path):
+    """The secret probes of every grading path, and Gradescope's own targets: the results file, the
+    autograder's config and scripts, the installed kit. (Under /tmp, a write may land in the
+    sandbox's private /tmp and be thrown away: what counts is that the real files are unchanged.)"""
+    root = autograder["root"]
+    kit_file = next((root / "venv").rglob("site-packages/grader/__init__.py"))
+    targets = [root / "results" / "results.json", root / "source" / "config.json", root / "run_autograder", kit_file]
+    before = {path: path.read_bytes() for path in targets if path.exists()}
+    writes = ("import pathlib\n_wrote = []\n"
+              f"for _target in {[str(p) for p in targets]!r}:\n"
+              "    try:\n"
+              "        pathlib.Path(_target).write_text('{\"score\": 100, \"tests\": []}')\n"
+              "        _wrote.append(_target)\n"
+              "    except OSError:\n"
+              "        pass\n"
+              "raise RuntimeError('wrote: ' + repr(_wrote))")
+    spotify = planted.notebook(tmp_path / "hostile")
+    upload(autograder, {"wine.ipynb": set_answer(solution_notebook("wine"), "wine_q1_model", writes),
+                        "spotify.ipynb": nbformat.read(spotify, as_version=4)})
+    done, results = run_autograder(autograder, planted.env())
+    assert done.returncode == 0, done.stdout[-3000:]
+    jsonschema.validate(results, SCHEMA)
+    assert results["score"] == 0
+    outputs = "\n".join(test["output"] for test in results["tests"])
+    assert "raised RuntimeError: wrote: " in outputs, outputs[-3000:]  # it tried; what it wrote (if anything)
+    # was the sandbox's own throwaway copy: the real files are unchanged.
+    every_probe_denied(planted, outputs.replace("\\'", "'"))
+    assert {path: path.read_bytes() for path in before} == before
+    assert leaks(planted, [done.stdout, done.stderr], [root / "results"]) == {}
