@@ -3,12 +3,14 @@ are the questions' stable English titles; what they say is in the language of th
 import pytest
 
 from grader.base.i18n import t, use
-from grader.commands.pytest_plugin import selected_assignments
+from grader.commands.pytest_plugin import selected_assignments, selected_question
 
 
 def pytest_generate_tests(metafunc):
     if "question" in metafunc.fixturenames:
-        questions = [(unit.key, q) for unit in selected_assignments(metafunc.config) for q in unit.questions]
+        one = selected_question(metafunc.config)
+        questions = [(unit.key, q) for unit in selected_assignments(metafunc.config) for q in unit.questions
+                     if one is None or q is one]
         metafunc.parametrize("assignment, question", questions, ids=[q.title for _, q in questions])
 
 

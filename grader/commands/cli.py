@@ -9,6 +9,7 @@
     python -m grader batch COURSE   grade a whole class in parallel (see --help)
     python -m grader overview COURSE  the class overview page (+ CSV, JSON) of a graded course
     python -m grader gradescope     the Gradescope autograder zip (see --help)
+    python -m grader github-classroom  the GitHub Classroom autograding workflow (see --help)
 
 Exit status: 0 when every autograded question passes, 1 when one fails, 2 on a usage error
 or a submission that cannot be read.
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the repository, in a clone
-COMMANDS = ("build", "calibrate", "batch", "exercises", "overview", "gradescope")
+COMMANDS = ("build", "calibrate", "batch", "exercises", "overview", "gradescope", "github-classroom")
 
 
 def nbgrader_env() -> dict:
@@ -185,6 +186,10 @@ def main(argv=None) -> int:
         return calibrate(rest)
     if command == "exercises":
         return copy_exercises(rest)
+    if command == "github-classroom":
+        from .github_classroom import main as github_classroom_main
+
+        return github_classroom_main(rest)
     if command == "gradescope":
         from .gradescope import main as gradescope_main
 

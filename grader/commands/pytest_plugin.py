@@ -35,6 +35,9 @@ def pytest_addoption(parser):
     group.addoption("--assignment", default=None, dest="grader_assignment",
                     help="the key of the one assignment to grade, as `python -m grader --help` lists them "
                          "(default: every one whose notebooks are there)")
+    group.addoption("--question", default=None, dest="grader_question", metavar="ID",
+                    help="grade one question alone (its notebook only), e.g. wine_q1: what each step of a "
+                         "GitHub Classroom workflow runs")
     group.addoption("--no-cache", action="store_true", dest="grader_no_cache",
                     help="train every model in its notebook (no training cache)")
     group.addoption("--cell-timeout", type=int, default=None, help="seconds per cell (default 300)")
@@ -47,12 +50,32 @@ def pytest_addoption(parser):
                     help="language of the feedback: en or zh_CN (default: the notebooks' own)")
 
 
+def pytest_configure(config):
+    selected_question(config)  # a misspelt --question stops here, with the list, before any grading
+
+
+def selected_question(config):
+    """The question --question names (None: every question), or a usage error listing them."""
+    from grader.assignments import all_assignments
+
+    chosen = config.getoption("grader_question")
+    if not chosen:
+        return None
+    known = {q.id: q for unit in all_assignments() for q in unit.questions}
+    if chosen not in known:
+        raise pytest.UsageError(f"--question {chosen}: no such question; the kit's are {', '.join(known)}")
+    return known[chosen]
+
+
 def selected_assignments(config) -> list:
-    """The assignments this run grades: the one --assignment names, else every one whose
-    notebooks the submission holds (the lesson when it holds none: grading then says so)."""
-    from grader.assignments import by_key, default
+    """The assignments this run grades: the one --assignment names (or --question's), else every
+    one whose notebooks the submission holds (the lesson when it holds none: grading then says so)."""
+    from grader.assignments import by_key, default, of_notebook
     from grader.grading.submission import assignments_in
 
+    question = selected_question(config)
+    if question is not None:
+        return [of_notebook(question.notebook)]
     chosen = config.getoption("grader_assignment")
     if chosen:
         try:
@@ -87,7 +110,9 @@ def graded(request):
     reports, paths = {}, []
     for unit in selected_assignments(config):
         try:
-            report = grade(target, cell_timeout=config.getoption("--cell-timeout") or DEFAULT_CELL_TIMEOUT,
+            question = selected_question(config)
+            report = grade(target, notebooks=[question.notebook] if question else None,
+                           cell_timeout=config.getoption("--cell-timeout") or DEFAULT_CELL_TIMEOUT,
                            progress=progress, expect_all=Path(target).is_dir(),
                            cache=None if config.getoption("grader_no_cache") else "default",
                            lang=config.getoption("grader_lang"), assignment=unit.key)
