@@ -36,8 +36,8 @@ def pytest_addoption(parser):
                     help="the key of the one assignment to grade, as `python -m grader --help` lists them "
                          "(default: every one whose notebooks are there)")
     group.addoption("--question", default=None, dest="grader_question", metavar="ID",
-                    help="grade one question alone (its notebook only), e.g. wine_q1: what each step of a "
-                         "GitHub Classroom workflow runs")
+                    help="grade one question alone (its notebook only), by its id (a misspelt one lists "
+                         "them): what each step of a GitHub Classroom workflow runs")
     group.addoption("--no-cache", action="store_true", dest="grader_no_cache",
                     help="train every model in its notebook (no training cache)")
     group.addoption("--cell-timeout", type=int, default=None, help="seconds per cell (default 300)")

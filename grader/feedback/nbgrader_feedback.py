@@ -40,7 +40,7 @@ class HideHiddenTests(Preprocessor):
         if cell.cell_type == "code" and _is_test_cell(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+                    output["traceback"] = [output.get("evalue", "")]  # the message, no exception name
         return cell, resources
 
 

@@ -4,14 +4,15 @@ the verdict's tag, as for the lesson (grader/autograde.py), so the class overvie
 gradebook names the mistakes and who did not attempt."""
 from __future__ import annotations
 
-from ..judging.verdict import said
+from ..judging.validation import record_architecture
+from ..judging.verdict import require, said
 from .notebook import verdict
 from .questions import BY_KEY
 
 
 def assert_answer(key: str, answer) -> None:
     result = verdict(BY_KEY[key], answer)
-    assert result.passed, said(result)
+    require(result.passed, said(result))
     print(said(result))
 
 
@@ -20,7 +21,8 @@ def assert_swap_in_architecture(model) -> None:
     from .questions import SWAP_IN
 
     result = check_architecture(SWAP_IN, model)
-    assert result.passed, said(result)
+    record_architecture(model, result.passed)
+    require(result.passed, said(result))
     print(said(result))
 
 
@@ -30,7 +32,7 @@ def assert_swap_in_val_loss(model, history) -> None:
     from .notebook import val_loss_verdict
     from .questions import SWAP_IN
 
-    assert check_architecture(SWAP_IN, model).passed, t("autograde.architecture-first")
+    require(check_architecture(SWAP_IN, model).passed, t("autograde.architecture-first"))
     result = val_loss_verdict(model, history)
-    assert result.passed, said(result)
+    require(result.passed, said(result))
     print(said(result))

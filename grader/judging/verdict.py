@@ -128,6 +128,38 @@ def message_html(message: str) -> str:
     return text
 
 
+class CheckFailed(AssertionError):
+    """A test cell's failed check. IPython shows an exception's ``_render_traceback_`` instead of
+    its traceback: the message alone, so that the notebook, nbgrader's Validate and its pages say
+    what to change, not where the kit's code is."""
+
+    def _render_traceback_(self) -> list:
+        return [part for line in str(self).splitlines() for part in wrapped(line)]
+
+
+def wrapped(line: str, width: int = 80) -> list:
+    """A message line cut to ``width`` terminal columns (a Chinese character takes two) at spaces
+    where it has them, so that nbgrader's Validate, which cuts longer lines, and its pages show it
+    whole; the layer table's lines (indented) are kept as they are."""
+    if line.startswith(" ") or _width(line) <= width:
+        return [line]
+    parts, current = [], ""
+    for word in line.split(" ") if " " in line.strip() and line.isascii() else list(line):
+        joiner = " " if current and line.isascii() else ""
+        if current and _width(current + joiner + word) > width:
+            parts.append(current)
+            current = word
+        else:
+            current += joiner + word
+    return parts + [current] if current else parts
+
+
+def require(passed: bool, message: str) -> None:
+    """A test cell's check (an assert statement would vanish under python -O)."""
+    if not passed:
+        raise CheckFailed(message)
+
+
 def said(verdict) -> str:
     """What a test cell says: the verdict's text, with its tag under nbgrader autograde."""
     if os.environ.get("DROPOUT_KIT_AUTOGRADE"):

@@ -12,21 +12,23 @@ from __future__ import annotations
 from ..base.i18n import t
 from ..base.training import evaluate
 from ..judging.checks import check_architecture, check_val_loss
-from ..judging.verdict import said
+from ..judging.validation import record_architecture
+from ..judging.verdict import require, said
 from .questions import BY_ID
 
 
 def assert_architecture(question_id: str, model) -> None:
     verdict = check_architecture(BY_ID[question_id], model)
-    assert verdict.passed, said(verdict)
+    record_architecture(model, verdict.passed)
+    require(verdict.passed, said(verdict))
     print(said(verdict))
 
 
 def assert_val_loss(question_id: str, model, history=None) -> None:
     question = BY_ID[question_id]
     architecture = check_architecture(question, model)
-    assert architecture.passed, t("autograde.architecture-first")
+    require(architecture.passed, t("autograde.architecture-first"))
     curves = getattr(history, "history", history) or {}
     verdict = check_val_loss(question, evaluate(model, question.protocol), curves)
-    assert verdict.passed, said(verdict)
+    require(verdict.passed, said(verdict))
     print(said(verdict))

@@ -124,16 +124,19 @@ def python_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
-def kernel_environment(base: dict, workdir: Path, sandboxed: bool) -> dict:
+def kernel_environment(base: dict, workdir: Path, sandboxed: bool, home: Path | None = None) -> dict:
     """The allow-listed environment of a kernel: nothing of the grader's beyond what Python,
-    TensorFlow and the kit need."""
+    TensorFlow and the kit need. ``home``: the kernel's throwaway home (caches of fontconfig,
+    Matplotlib, Keras, IPython), removed with the kernel, so that none is left in the working
+    folder, which nbgrader keeps as the student's autograded and feedback folders."""
+    home = home or workdir
     env = {k: v for k, v in base.items() if k in ENV_ALLOWED or any(k.startswith(p) for p in ENV_ALLOWED if p.endswith("_"))}
     scripts = str(Path(sys.executable).parent)
     env.update({
         "PATH": os.pathsep.join([scripts, "/usr/local/bin", "/usr/bin", "/bin"]),
-        "HOME": str(workdir), "TMPDIR": "/tmp" if sandboxed else tempfile.gettempdir(),
-        "XDG_CACHE_HOME": str(workdir / ".cache"), "MPLCONFIGDIR": str(workdir / ".cache" / "matplotlib"),
-        "KERAS_HOME": str(workdir / ".cache" / "keras"),
+        "HOME": str(home), "TMPDIR": "/tmp" if sandboxed else tempfile.gettempdir(),
+        "XDG_CACHE_HOME": str(home / ".cache"), "MPLCONFIGDIR": str(home / ".cache" / "matplotlib"),
+        "KERAS_HOME": str(home / ".cache" / "keras"), "IPYTHONDIR": str(home / ".ipython"),
         "PYTHONPATH": str(KIT_PACKAGE.parent),  # finds the kit however it is installed
         "TF_CPP_MIN_LOG_LEVEL": base.get("TF_CPP_MIN_LOG_LEVEL", "3"), "MPLBACKEND": "Agg",
         "PYTHONHASHSEED": "0", "DROPOUT_KIT_SANDBOX": "off",  # a kernel does not nest sandboxes
@@ -201,11 +204,12 @@ def verified_data_files() -> tuple:
 # ---------------------------------------------------------------------------------------------
 
 def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposure: Exposure | None = None,
-                         hide_reference: bool = True, blocking: bool = False, extra_env: dict | None = None):
+                         hide_reference: bool = True, blocking: bool = False, extra_env=None):
     """A jupyter_client kernel manager whose kernels start in the sandbox (when one can run),
     under a memory limit, with the allow-listed environment, talking over Unix sockets.
     ``blocking``: the synchronous manager (for a kernel driven directly, not through nbclient);
-    ``extra_env``: variables the kit sets for these kernels."""
+    ``extra_env``: variables the kit sets for these kernels (a dict, or a function that returns
+    one when a kernel starts)."""
     from jupyter_client.manager import AsyncKernelManager, KernelManager
 
     class SandboxedKernelManager(KernelManager if blocking else AsyncKernelManager):
@@ -225,8 +229,10 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
             seen = exposure or Exposure(data_files=verified_data_files() if sandboxed else (),
                                         hide_reference=hide_reference)
             kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner is not for anyone
-            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, sandboxed),
-                             **(extra_env or {}))
+            home = self.ipc_dir / "home"  # removed with the kernel (its caches with it)
+            home.mkdir(exist_ok=True)
+            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, sandboxed, home),
+                             **((extra_env() if callable(extra_env) else extra_env) or {}))
             prefix = memory_prefix(memory_limit)
             if sandboxed:
                 prefix += bwrap_arguments(workdir, self.ipc_dir, seen)
@@ -243,13 +249,23 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
 AUTOGRADE_ENV = "DROPOUT_KIT_AUTOGRADE"  # set in nbgrader's kernels: the test cells tag their verdicts
 
 
+def nbgrader_kernel_env() -> dict:
+    """What nbgrader's kernels are told: validating (nbgrader says so in NBGRADER_EXECUTION) or
+    grading."""
+    from ..judging.validation import VALIDATE_ENV
+
+    if os.environ.get("NBGRADER_EXECUTION") == "validate":
+        return {VALIDATE_ENV: "1"}
+    return {AUTOGRADE_ENV: "1"}
+
+
 def __getattr__(name: str):
     """``grader.sandbox.NbgraderKernelManager``, named in nbgrader_config.py: nbgrader's test cells
     run in the student's kernel and read the reference file, so it stays visible there."""
     if name == "NbgraderKernelManager":
         global NbgraderKernelManager
         NbgraderKernelManager = kernel_manager_class(DEFAULT_MEMORY_LIMIT, hide_reference=False,
-                                                     extra_env={AUTOGRADE_ENV: "1"})
+                                                     extra_env=nbgrader_kernel_env)
         return NbgraderKernelManager
     raise AttributeError(name)
 
