@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -198,3 +201,58 @@ def test_batch_writes_the_class_overview(classes):
     page = (parallel / HTML_NAME).read_text()
     assert "2 of 5 (40%)" in page and "bob" in page and "dave" in page
     assert (parallel / CSV_NAME).read_text().count("\n") == 8
+
+
+@pytest.fixture(scope="module")
+def formgrader(classes):
+    """nbgrader's formgrader (the Jupyter server with nbgrader's extension) on the batch-graded course."""
+    import socket
+    import urllib.request
+
+    course = classes[0]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+               "--IdentityProvider.token=kit", f"--ServerApp.root_dir={course}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    server = subprocess.Popen(command, cwd=course, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"))
+
+    def get(path: str) -> str:
+        separator = "&" if "?" in path else "?"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}{separator}token=kit", timeout=60) as answer:
+            return answer.read().decode()
+
+    try:
+        for _ in range(120):
+            try:
+                get("/formgrader/api/submitted_notebooks/dropout-batchnorm/spotify")
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield course, get
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_formgrader_opens_what_batch_graded_with_only_the_free_responses_to_grade(formgrader):
+    course, get = formgrader
+    submissions = {s["student"]: s for s in json.loads(get("/formgrader/api/submitted_notebooks/dropout-batchnorm/spotify"))}
+    assert {"alice", "bob", "carol"} <= set(submissions)
+    alice = submissions["alice"]
+    assert alice["code_score"] == alice["max_code_score"] == 10 and not alice["failed_tests"]
+    grades = json.loads(get(f"/formgrader/api/grades?submission_id={alice['id']}"))
+    manual = {g["name"] for g in grades if g["needs_manual_grade"]}
+    assert manual == {"spotify_q2_answer", "spotify_q4_answer"}, grades
+    assert all(g["auto_score"] == g["max_score"] for g in grades if g["name"] not in manual)
+    page = get(f"/formgrader/submissions/{alice['id']}/")
+    assert "the model has the expected 5 layers in the right order." in page  # the kit's verdict, in its test cell
+    assert "lowest val_loss" in page and "Without dropout" in page  # the hidden test's verdict; her free response
+    carol = json.loads(get(f"/formgrader/api/grades?submission_id={submissions['carol']['id']}"))
+    assert {g["name"]: g["auto_score"] for g in carol}["spotify_q1_architecture"] == 0
+    graded = nbformat.read(course / "autograded" / "carol" / ASSIGNMENT / "spotify.ipynb", as_version=4)
+    test_cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spotify_q1_architecture")
+    assert test_cell.outputs[0]["output_type"] == "error" and "Dropout" in test_cell.outputs[0]["evalue"]

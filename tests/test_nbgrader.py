@@ -10,6 +10,7 @@ import sys
 import nbformat
 import pytest
 
+from grader.base.i18n import t, use
 from grader.commands.cli import nbgrader_env
 from grader.lesson.questions import CODING
 from gradebook import scores, scores_of
@@ -31,6 +32,63 @@ def nbgrader(course, *args, check=True):
     return result
 
 
+COURSE_ID = "dl101"
+EXCHANGES = {}  # course folder -> its Exchange (the students and what nbgrader told them)
+
+
+class Exchange:
+    """nbgrader's file-system exchange as on a JupyterHub: the instructor's course folder, and each
+    student in a home of their own (their own HOME, USER and working folder, the course's
+    nbgrader_config.py installed there as a hub installs it), all through the real nbgrader CLI."""
+
+    def __init__(self, base, course, config):
+        self.root, self.course, self.config = base / "exchange", course, config
+        self.root.mkdir()
+        self.logs = {}
+
+    def flags(self):
+        return [f"--course={COURSE_ID}", f"--Exchange.root={self.root}"]
+
+    def instructor(self, *args):
+        return nbgrader(self.course, *args, *self.flags())
+
+    def home(self, student):
+        home = self.root.parent / "home" / student
+        if not home.exists():
+            home.mkdir(parents=True)
+            shutil.copy(self.config, home / "nbgrader_config.py")
+        return home
+
+    def student(self, student, *args, check=True):
+        """A student's command. A hub runs each student as their own OS user, whose name nbgrader
+        takes; here every student is this process's user, so the exchange is told the name."""
+        env = dict(nbgrader_env(), HOME=str(self.home(student)), USER=student, LOGNAME=student)
+        named = [f"--student={student}"] if args[0] in ("submit", "fetch_feedback") else []
+        result = subprocess.run([sys.executable, "-m", "nbgrader", *args, *named, *self.flags()], cwd=self.home(student),
+                                env=env, capture_output=True, text=True, timeout=1800)
+        self.logs.setdefault(student, []).append((args, result.stdout + result.stderr))
+        if check:
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result
+
+    def answer(self, student, assignment, source_folder, notebooks, mark):
+        """The student fills in the fetched notebooks: the answer cells of ``source_folder``'s, and
+        a free response that carries ``mark`` (to find where this student's work went)."""
+        for name in notebooks:
+            path = self.home(student) / assignment / f"{name}.ipynb"
+            nb = nbformat.read(path, as_version=4)
+            answers = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
+                           line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line
+                           and "### END SOLUTION" not in line)
+                       for c in nbformat.read(source_folder / f"{name}.ipynb", as_version=4).cells
+                       if c.metadata.get("nbgrader", {}).get("solution")}
+            for cell in nb.cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if gid in answers:
+                    cell.source = answers[gid] + (f"\n\n{mark}" if cell.cell_type == "markdown" else "")
+            nbformat.write(nb, path)
+
+
 def submit(course, student, notebooks: dict):
     folder = course / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True)
@@ -48,9 +106,20 @@ def course(tmp_path_factory, root, exercises):
     shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
     release = {n: nbformat.read(exercises / f"{n}.ipynb", as_version=4) for n in ("wine", "spotify")}
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    # alice hands in the solutions, bob the untouched release.
-    submit(course, "alice", {n: nbformat.read(root / "solutions" / ASSIGNMENT / f"{n}.ipynb", as_version=4)
-                             for n in ("wine", "spotify")})
+    # alice (English) and li (Chinese) take the course through the exchange; the others hand in by hand.
+    exchange = Exchange(course.parent, course, root / "nbgrader_config.py")
+    nbgrader(course, "generate_assignment", ASSIGNMENT_ZH, "--force")
+    for student, assignment, notebooks in (("alice", ASSIGNMENT, ("wine", "spotify")), ("li", ASSIGNMENT_ZH, ("spotify",))):
+        if student == "alice":
+            exchange.instructor("release_assignment", ASSIGNMENT)
+            exchange.instructor("release_assignment", ASSIGNMENT_ZH)
+        exchange.student(student, "fetch_assignment", assignment)
+        exchange.answer(student, assignment, root / "solutions" / assignment, notebooks, f"MARK-{student}")
+        for name in notebooks[:1]:  # the Validate button, on the first notebook
+            exchange.student(student, "validate", f"{assignment}/{name}.ipynb")
+        exchange.student(student, "submit", assignment)
+    exchange.instructor("collect", ASSIGNMENT)
+    exchange.instructor("collect", ASSIGNMENT_ZH)
     submit(course, "bob", release)
     # carol: spotify with one wrong answer (dropout rate 0.7); she also cut a locked training cell to
     # one epoch and deleted a locked check cell.
@@ -68,13 +137,14 @@ def course(tmp_path_factory, root, exercises):
     course_log = nbgrader(course, "autograde", ASSIGNMENT, "--create", check=False)
     (course / "autograde.log").write_text(course_log.stdout + course_log.stderr)
     nbgrader(course, "generate_feedback", ASSIGNMENT)
-    # li takes the Chinese release of the same lesson (a mixed class): her spotify solutions.
-    nbgrader(course, "generate_assignment", ASSIGNMENT_ZH, "--force")
-    folder = course / "submitted" / "li" / ASSIGNMENT_ZH
-    folder.mkdir(parents=True)
-    shutil.copy(root / "solutions" / ASSIGNMENT_ZH / "spotify.ipynb", folder / "spotify.ipynb")
+    # li took the Chinese release of the same lesson (a mixed class): her spotify solutions.
     nbgrader(course, "autograde", ASSIGNMENT_ZH, "--create")
     nbgrader(course, "generate_feedback", ASSIGNMENT_ZH)
+    for assignment, student in ((ASSIGNMENT, "alice"), (ASSIGNMENT_ZH, "li")):
+        # the students who came through the exchange (the others handed in by hand have no exchange secret)
+        exchange.instructor("release_feedback", assignment, f"--student={student}")
+        exchange.student(student, "fetch_feedback", assignment)
+    EXCHANGES[course] = exchange
     # The second assignment, under the hood: zoe hands in the solutions, yan the release with only
     # Q1 answered, wrongly (dropout not inverted).
     nbgrader(course, "generate_assignment", INTERNALS, "--force")
@@ -231,3 +301,46 @@ def test_the_internals_overview_from_the_gradebook_names_mistakes_and_who_did_no
     assert [(q["passed"], q["attempted"], q["students"]) for q in (q1, q2, q3, q4)] == [(1, 2, 2)] + [(1, 1, 2)] * 3
     page = (course / "feedback" / "yan" / INTERNALS / "internals.html").read_text()
     assert "[kit: " not in page and "The kept units are unchanged" in page  # the tags are for the overview only
+
+
+KERNEL_LEFTOVERS = (".cache", ".ipython", ".config", ".local", ".keras", ".matplotlib")
+
+
+def test_through_the_exchange_each_student_gets_only_their_own_feedback_in_their_language(course):
+    exchange = EXCHANGES[course]
+    # li answered spotify only; she handed in the release's untouched wine too, and gets its page.
+    for student, assignment, notebooks, lang in (("alice", ASSIGNMENT, {"wine", "spotify"}, "en"),
+                                                 ("li", ASSIGNMENT_ZH, {"spotify"}, "zh_CN")):
+        with use(lang):
+            verdict_word = t("verdict.correct", message="|").split("|")[0]  # "Correct: " / "正确："
+        home = exchange.home(student)
+        pages = sorted((home / assignment / "feedback").rglob("*.html"))
+        assert {page.stem for page in pages} == {"wine", "spotify"}, pages
+        for page in (page for page in pages if page.stem in notebooks):
+            text = page.read_text(encoding="utf-8")
+            assert f"MARK-{student}" in text and verdict_word in text, page
+        other = "li" if student == "alice" else "alice"
+        for path in home.rglob("*"):
+            if path.is_file():
+                assert f"MARK-{other}" not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert autograded(course, "alice") == FULL
+    li = scores_of(course, ASSIGNMENT_ZH)
+    assert sum(auto for (s, _, gid), (auto, _, _) in li.items() if s == "li" and not gid.endswith("_answer")) == 10
+
+
+def test_no_kernel_home_cache_is_left_for_release_feedback_to_hand_out(course):
+    exchange = EXCHANGES[course]
+    folders = [course / "autograded", course / "feedback", exchange.root,
+               *(exchange.home(s) / a / "feedback" for s, a in (("alice", ASSIGNMENT), ("li", ASSIGNMENT_ZH)))]
+    leftovers = [path for folder in folders for path in folder.rglob("*") if path.name in KERNEL_LEFTOVERS]
+    assert not leftovers, leftovers
+
+
+def test_validate_told_the_students_at_once_without_the_kits_code(course):
+    exchange = EXCHANGES[course]
+    said = {student: [out for args, out in logs if args[0] == "validate"] for student, logs in exchange.logs.items()}
+    assert said["alice"] and said["li"]
+    for student, outputs in said.items():
+        for out in outputs:
+            assert "Traceback" not in out and "[kit:" not in out and "site-packages" not in out, out[-2000:]
+            assert "Success! Your notebook passes all the tests." in out, out[-2000:]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..assignments import add_option, by_key, default, of_release
+from ..feedback.nbgrader_autograded import write_autograded
 from ..feedback.overview import RESULTS_FOLDER, results_folder
 
 
@@ -130,7 +131,10 @@ def ensure_assignment(gradebook, assignment: str) -> None:
 
 
 def record_gradebook(db_url: str, result: dict) -> None:
+    import warnings
+
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     parts = {}
     for nb in result.get("notebooks", []):
@@ -138,7 +142,10 @@ def record_gradebook(db_url: str, result: dict) -> None:
             for name, part in (q.get("parts") or {}).items():
                 parts[f"{q['id']}_{name}"] = part["points"]
     assignment = result["assignment"]
-    with Gradebook(db_url) as gradebook:
+    with warnings.catch_warnings(), Gradebook(db_url) as gradebook:
+        # nbgrader's own models warn while a submission is created (harmless, and nbgrader's):
+        # only that warning is silenced.
+        warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", category=SAWarning)
         ensure_assignment(gradebook, assignment)
         gradebook.update_or_create_student(result["student"])
         gradebook.update_or_create_submission(assignment, result["student"])
@@ -146,6 +153,7 @@ def record_gradebook(db_url: str, result: dict) -> None:
             for name, cell in getattr(question, "grade_cells", {}).items():
                 grade = gradebook.find_grade(cell, question.notebook, assignment, result["student"])
                 grade.auto_score = float(parts.get(f"{question.id}_{name}", 0))
+                grade.needs_manual_grade = False  # graded: formgrader lists only the free responses
         gradebook.db.commit()
 
 
@@ -170,6 +178,8 @@ class Recorder:
             page = self.course / "feedback" / student / result["assignment"] / "kit-feedback.html"
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(html)
+        if not result.get("error"):
+            write_autograded(self.course, result)  # what formgrader opens, as after nbgrader autograde
         record_gradebook(self.db_url, result)
         partial = self.results / f"{student}.json.partial"
         partial.write_text(json.dumps(result, indent=1) + "\n")
