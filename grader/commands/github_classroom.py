@@ -97,6 +97,6 @@ def main(argv=None) -> int:
     args.output.write_text(workflow(args.assignment, args.timeout), encoding="utf-8")
     unit = by_key(args.assignment)
     coding = [q for q in graded_questions(unit) if isinstance(q, CodingQuestion)]
-    print(f"wrote {args.output}: {len(graded_questions(unit))} graded steps ({len(coding)} models), "
+    print(f"wrote {args.output}: {len(graded_questions(unit))} graded steps ({len(coding)} of them train a model), "
           f"{autograded_total(unit)} points. Commit it to the assignment's template repository with the notebooks.")
     return 0
