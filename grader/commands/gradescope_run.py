@@ -23,7 +23,7 @@ from pathlib import Path
 from ..assignments import by_key
 from ..base.i18n import t, use
 from ..base.kinds import CodingQuestion, FreeResponse
-from ..feedback.report import json_safe, summary, to_html
+from ..feedback.report import answer_text, json_safe, summary, to_html
 from ..grading.submission import grade, identify
 from ..judging.verdict import table_text
 from ..running.harness import SubmissionError
@@ -86,12 +86,10 @@ def part_test(result, name: str, verdict, points: int, visibility: str) -> dict:
 
 def manual_test(result) -> dict:
     """A free response: listed with its points for Gradescope's manual grading, not scored."""
-    answer = "\n".join(line for line in (result.answer or "").splitlines()
-                       if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")).strip()
     return {
         "name": t("gradescope.manual", title=result.question.heading, points=t(
             "report.points-one" if result.question.points == 1 else "report.points", points=result.question.points)),
-        "score": 0, "max_score": 0, "output": _fenced(answer or t("report.no-answer")), "output_format": "md",
+        "score": 0, "max_score": 0, "output": _fenced(answer_text(result)), "output_format": "md",
         "tags": [result.question.id, "manual"], "visibility": "visible",
         "extra_data": {"manual_points": result.question.points},
     }
@@ -111,7 +109,7 @@ def results_of(report, config: dict, set_aside: list, seconds: float) -> dict:
         "score": report.points, "execution_time": round(seconds),
         "output": notes + to_html(report), "output_format": "html",
         "stdout_visibility": "hidden", "tests": tests,
-        "extra_data": {"kit": report.to_dict()["assignment"], "max_points": report.max_points,
+        "extra_data": {"kit": report.release, "max_points": report.max_points,
                        "sandbox": bool(report.sandbox and report.sandbox.active)},
     }
 

@@ -56,7 +56,6 @@ def graded_notebook(submitted: Path | None, notebook: dict, assignment: str, lan
             cell.source = released[gid].source  # as nbgrader restores locked cells (hidden tests too)
         if cell.cell_type == "code":
             cell.outputs = [_verdict_output(parts[gid])] if gid in parts else cell.get("outputs", [])
-            cell.execution_count = cell.get("execution_count")
     return nb
 
 

@@ -53,12 +53,18 @@ def _curve_png(result) -> str | None:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def answer_text(result) -> str:
+    """A free response as the student wrote it (nbgrader's solution markers removed), or the
+    words that say there is none."""
+    answer = "\n".join(line for line in (result.answer or "").splitlines()
+                       if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")).strip()
+    return answer or t("report.no-answer")
+
+
 def _question_html(result) -> str:
     q = result.question
     if result.manual:
-        answer = "\n".join(line for line in result.answer.splitlines()
-                           if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")).strip()
-        answer = answer or t("report.no-answer")
+        answer = answer_text(result)
         return (f'<div class="q manual"><span class="badge">✎ {t("report.badge.manual")}</span> '
                 f'<b>{html.escape(q.heading)}</b> ({t("report.points-one" if q.points == 1 else "report.points", points=q.points)})'
                 f'<p>{html.escape(q.prompt)}</p><pre>{html.escape(answer)}</pre></div>')
