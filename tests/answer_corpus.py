@@ -61,16 +61,20 @@ CORPUS = [
     ("spotify ELU layer", "spotify_q1", spotify("layers.Dense(128)", "layers.ELU()", DO3, D64, DO3, D1), False,
      "found activation='elu'"),
     ("spotify only first dropout", "spotify_q1", spotify(D128, DO3, D64, D1), False,
-     "Layer 4 should be Dropout(rate=0.3) after Dense(64); found Dense(1, activation='linear')"),
+     "You put Dropout(0.3) after Dense(128), but not after Dense(64)"),
     ("spotify only second dropout", "spotify_q1", spotify(D128, D64, DO3, D1), False,
-     "Layer 2 should be Dropout(rate=0.3) after Dense(128)"),
+     "but not after Dense(128)"),
     ("spotify dropout 0.7 twice", "spotify_q1", spotify(D128, "layers.Dropout(0.7)", D64, "layers.Dropout(0.7)", D1), False,
-     "use rate=0.3"),
+     "rate=0.7 is not the question's rate=0.3"),
     ("spotify dropout before dense", "spotify_q1", spotify(DO3, D128, DO3, D64, D1), False,
-     "wrong order"),
+     "Your Dropout layers come before the Dense layers"),
     ("spotify starter unchanged", "spotify_q1", spotify(D128, D64, D1), False, "still the starter model"),
     ("spotify extra dropout after output", "spotify_q1", spotify(D128, DO3, D64, DO3, D1, DO3), False,
-     "is not part of the answer: remove it"),
+     "There is a Dropout after the output layer Dense(1)"),
+    ("spotify last dropout moved after the output", "spotify_q1", spotify(D128, DO3, D64, D1, DO3), False,
+     "There is a Dropout after the output layer Dense(1), where nothing belongs, and Dropout(0.3) is missing after Dense(64)"),
+    ("spotify both dropouts in the first block", "spotify_q1", spotify(D128, DO3, DO3, D64, D1), False,
+     "one too many after Dense(128) and none after Dense(64)"),
     ("spotify GaussianDropout", "spotify_q1", spotify(D128, "layers.GaussianDropout(0.3)", D64, DO3, D1), False,
      "GaussianDropout, which is not the lesson's layer: use layers.Dropout"),
     ("spotify AlphaDropout", "spotify_q1", spotify(D128, "layers.AlphaDropout(0.3)", D64, DO3, D1), False,
@@ -101,9 +105,9 @@ CORPUS = [
      "    model.add(layers.Dense(512, activation='relu'))\nmodel.add(layers.BatchNormalization())\nmodel.add(layers.Dense(1))",
      True, "expected"),
     ("concrete BN after each hidden dense", "spotify_q3", spotify(D512, BN, D512, BN, D512, BN, D1), False,
-     "Layer 1 should be BatchNormalization() before Dense(512)"),
+     "Your BatchNormalization layers come after the Dense layers"),
     ("concrete BN after each dense incl. output", "spotify_q3", spotify(D512, BN, D512, BN, D512, BN, D1, BN), False,
-     "wrong order: BatchNormalization should come before Dense(512)"),
+     "none comes before the first one"),
     ("concrete BN between dense and ReLU", "spotify_q3",
      spotify(*["layers.Dense(512)", BN, "layers.ReLU()"] * 3, D1), False,
      "BatchNormalization sits between a Dense layer and its activation"),
@@ -113,8 +117,10 @@ CORPUS = [
     ("concrete ReLU layers", "spotify_q3",
      spotify(*[BN, "layers.Dense(512)", "layers.ReLU()"] * 3, BN, D1), True, "expected 8 layers"),
     ("concrete no BN before output", "spotify_q3", spotify(BN, D512, BN, D512, BN, D512, D1), False,
-     "Layer 7 should be BatchNormalization() before Dense(1)"),
-    ("concrete only first BN", "spotify_q3", spotify(BN, D512, D512, D512, D1), False, "Add the missing BatchNormalization"),
+     "but not before the output Dense(1)"),
+    ("concrete last BN moved after the output", "spotify_q3", spotify(BN, D512, BN, D512, BN, D512, D1, BN), False,
+     "BatchNormalization is missing before the output Dense(1)"),
+    ("concrete only first BN", "spotify_q3", spotify(BN, D512, D512, D512, D1), False, "but not before the 2nd Dense(512)"),
     ("concrete LayerNormalization", "spotify_q3",
      spotify("layers.LayerNormalization()", D512, BN, D512, BN, D512, BN, D1), False,
      "LayerNormalization, which is not the lesson's layer: use layers.BatchNormalization"),
@@ -123,7 +129,7 @@ CORPUS = [
      False, "GroupNormalization"),
     ("concrete starter unchanged", "spotify_q3", spotify(D512, D512, D512, D1), False, "still the starter model"),
     ("concrete dropout instead of BN", "spotify_q3", spotify(DO3, D512, DO3, D512, DO3, D512, DO3, D1), False,
-     "should be BatchNormalization() before Dense(512); found Dropout(rate=0.3)"),
+     "There is no BatchNormalization layer"),
     ("concrete a string", "spotify_q3", "model = 'BatchNormalization'", False, "found a str"),
     # ---------------- wine Q1: dropout and batch normalization ----------------
     ("wine lesson model", "wine_q1", WINE_RIGHT, True, "expected 10 layers"),
@@ -137,33 +143,33 @@ CORPUS = [
      wine("    layers.Dense(1024, activation='relu'), layers.BatchNormalization(), layers.Dropout(0.3),"
           "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(),"
           "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(), layers.Dense(1)"),
-     False, "Layers 2 and 3 are in the wrong order"),
+     False, "in the wrong order after the 1st Dense(1024): each block takes Dropout(0.3), then BatchNormalization"),
     ("wine no dropout", "wine_q1",
      wine("    layers.Dense(1024, activation='relu'), layers.BatchNormalization(),"
           "    layers.Dense(1024, activation='relu'), layers.BatchNormalization(),"
           "    layers.Dense(1024, activation='relu'), layers.BatchNormalization(), layers.Dense(1)"),
-     False, "Layer 2 should be Dropout(rate=0.3) after Dense(1024)"),
+     False, "add Dropout(0.3) after each hidden Dense layer"),
     ("wine no batchnorm", "wine_q1",
      wine("    layers.Dense(1024, activation='relu'), layers.Dropout(0.3),"
           "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3),"
           "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.Dense(1)"),
-     False, "Layer 3 should be BatchNormalization() before Dense(1024)"),
+     False, "add BatchNormalization after each hidden Dense layer"),
     ("wine dropout before dense", "wine_q1",
      wine("    layers.Dropout(0.3), layers.Dense(1024, activation='relu'), layers.BatchNormalization(),"
           "    layers.Dropout(0.3), layers.Dense(1024, activation='relu'), layers.BatchNormalization(),"
           "    layers.Dropout(0.3), layers.Dense(1024, activation='relu'), layers.BatchNormalization(), layers.Dense(1)"),
-     False, "wrong order: Dropout(0.3) should come after Dense(1024)"),
+     False, "this question puts Dropout(0.3) after each hidden Dense layer"),
     ("wine starter unchanged", "wine_q1",
      wine("    layers.Dense(1024, activation='relu'), layers.Dense(1024, activation='relu'),"
           "    layers.Dense(1024, activation='relu'), layers.Dense(1)"), False, "still the starter model"),
     ("wine rate 0.5", "wine_q1", WINE_RIGHT.replace("Dropout(0.3)", "Dropout(0.5)", 1), False,
-     "Layer 2 should be Dropout(rate=0.3); found Dropout(rate=0.5)"),
+     "rate=0.5 is not the question's rate=0.3"),
     ("wine only two blocks", "wine_q1",
      wine("    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(),"
           "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(), layers.Dense(1)"),
      False, "Layer 7"),
     ("wine extra BN at the end", "wine_q1", WINE_RIGHT.replace("    layers.Dense(1),", "    layers.Dense(1),\n    layers.BatchNormalization(),"),
-     False, "Layer 11 (BatchNormalization()) is not part of the answer: remove it"),
+     False, "There is a BatchNormalization after the output layer Dense(1): remove it"),
     ("wine a dict", "wine_q1", "model = {'layers': []}", False, "found a dict"),
     ("wine ReLU layers", "wine_q1",
      wine("    layers.Dense(1024), layers.ReLU(), layers.Dropout(0.3), layers.BatchNormalization(),"
@@ -175,6 +181,16 @@ CORPUS = [
           "    layers.Dense(1024, activation='relu'),"
           "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(), layers.Dense(1)"),
      False, "but not after the 2nd Dense(1024)"),
+    ("wine last dropout after the output", "wine_q1",
+     wine("    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(),"
+          "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(),"
+          "    layers.Dense(1024, activation='relu'), layers.BatchNormalization(), layers.Dense(1), layers.Dropout(0.3)"),
+     False, "Dropout(0.3) is missing after the 3rd Dense(1024)"),
+    ("wine dropout after the output and a BN missing", "wine_q1",
+     wine("    layers.Dense(1024, activation='relu'), layers.Dropout(0.3), layers.BatchNormalization(),"
+          "    layers.Dense(1024, activation='relu'), layers.Dropout(0.3),"
+          "    layers.Dense(1024, activation='relu'), layers.BatchNormalization(), layers.Dense(1), layers.Dropout(0.3)"),
+     False, "There is a Dropout after the output layer Dense(1)"),
     ("wine BN between dense and activation", "wine_q1",
      wine("    layers.Dense(1024), layers.BatchNormalization(), layers.Activation('relu'), layers.Dropout(0.3),"
           "    layers.Dense(1024), layers.BatchNormalization(), layers.Activation('relu'), layers.Dropout(0.3),"
@@ -190,6 +206,11 @@ NAMED_MISTAKES = {
     "spotify dropout before dense": "dropout-before-dense",
     "spotify starter unchanged": "starter-model",
     "spotify extra dropout after output": "dropout-after-output",
+    "spotify last dropout moved after the output": "dropout-after-output",
+    "spotify both dropouts in the first block": "dropout-misplaced",
+    "concrete last BN moved after the output": "batchnormalization-after-output",
+    "wine last dropout after the output": "dropout-after-output",
+    "wine dropout after the output and a BN missing": "dropout-after-output",
     "concrete BN after each hidden dense": "batchnormalization-after-dense",
     "concrete BN after each dense incl. output": "batchnormalization-after-dense",
     "concrete BN between dense and ReLU": "batchnormalization-between-dense-and-activation",

@@ -171,6 +171,18 @@ BATCHNORM = [
     ("batchnorm mean without gradient", bn(RIGHT_BODY.replace(
         "return self.gamma * (inputs - mean)", "return self.gamma * (inputs - ops.stop_gradient(mean))")),
      False, "bn-gradient"),
+    ("batchnorm without gamma and beta", bn(RIGHT_BODY.replace(
+        "return self.gamma * (inputs - mean) / ops.sqrt(var + self.epsilon) + self.beta",
+        "return (inputs - mean) / ops.sqrt(var + self.epsilon)")), False, "bn-gamma-beta-unused"),
+    ("batchnorm statistics over the features axis", bn(RIGHT_BODY).replace(
+        "axes = list(range(len(inputs.shape) - 1))", "axes = [-1]"), False, "bn-features-axis"),
+    ("batchnorm statistics per example kept as a column", bn(RIGHT_BODY.replace(
+        "mean, var = ops.moments(inputs, axes=axes)",
+        "mean, var = ops.moments(inputs, axes=[-1], keepdims=True)").replace(
+        "(1 - self.momentum) * mean)", "(1 - self.momentum) * ops.mean(mean))").replace(
+        "(1 - self.momentum) * var)", "(1 - self.momentum) * ops.mean(var))")), False, "bn-features-axis"),
+    ("batchnorm statistics over axis 0 only", bn(RIGHT_BODY).replace(
+        "axes = list(range(len(inputs.shape) - 1))", "axes = [0]"), False, "bn-fails-on-3d"),
     ("batchnorm wraps keras", '''
 class MyBatchNormalization(keras.layers.Layer):
     def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):

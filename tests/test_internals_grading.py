@@ -86,11 +86,11 @@ def test_the_chinese_solution_gets_full_marks_from_the_command_in_chinese(root, 
 
 
 def test_mistakes_are_named_and_a_tampering_cell_changes_nothing(root, tmp_path):
-    """Dropout not inverted (Q1, and so Q2 which calls it), the unbiased variance (Q3), Q4 left
+    """Dropout not inverted (Q1, and so Q2 which calls it), statistics over axis 0 (Q3), Q4 left
     as released; a later cell patches the checks and rewrites the probes' records."""
     folder = submission(tmp_path / "mistakes", {
         "internals_q1_answer": code_of(FUNCTIONS, "dropout not inverted"),
-        "internals_q3_answer": code_of(BATCHNORM, "batchnorm unbiased variance"),
+        "internals_q3_answer": code_of(BATCHNORM, "batchnorm statistics over axis 0 only"),
         "internals_q4_model": STARTER_Q4,
     }, after={"internals_q3_check": TAMPER})
     result = run(["-m", "grader", str(folder), "--json", str(tmp_path / "r.json")], cwd=root)
@@ -99,8 +99,12 @@ def test_mistakes_are_named_and_a_tampering_cell_changes_nothing(root, tmp_path)
     assert found["internals_q1"]["parts"]["check"]["mistake"] == "dropout-not-inverted"
     assert found["internals_q2"]["parts"]["check"]["mistake"] == "dropout-not-inverted"
     assert "fix Q1 and this passes too" in found["internals_q2"]["message"]  # the fix is in Q1's answer
-    assert found["internals_q3"]["parts"]["check"]["mistake"] == "bn-unbiased-variance"
-    assert "n - 1" in found["internals_q3"]["message"]
+    q3 = found["internals_q3"]
+    assert q3["parts"]["check"]["mistake"] == "bn-fails-on-3d"  # raised on the 3-D batch alone
+    assert "(16, 4, 3)" in q3["message"] and "axes = list(range(len(inputs.shape) - 1))" in q3["message"]
+    assert "\x1b" not in q3["message"] and "Arguments received" not in q3["message"]
+    trace = q3["parts"]["check"]["traceback"]  # the whole of it, for the instructor, without colour codes
+    assert "moving_mean.assign" in trace and "Traceback" in trace and "\x1b" not in trace
     assert found["internals_q4"]["parts"]["architecture"]["not_attempted"] is True
     assert [found[q]["points"] for q in ("internals_q1", "internals_q2", "internals_q3", "internals_q4")] == [0, 0, 0, 0]
 

@@ -218,6 +218,15 @@ def _cell_tag(cell) -> tuple | None:
     return None
 
 
+def _answer_raised(cell) -> str | None:
+    """'raised NameError' when the answer cell stopped with an exception (its test cells then have
+    no tag to read): such students are a group of their own in the overview."""
+    for output in (cell or {}).get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"raised {output.get('ename') or 'Error'}"
+    return None
+
+
 def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionRecord:
     if isinstance(question, FreeResponse):
         cell = cells.get(f"{question.id}_answer")
@@ -226,11 +235,12 @@ def _question_from_notebook(question, cells: dict, scores: dict) -> QuestionReco
     points = sum((scores.get(cell, (0, 0))[0] or 0) for cell in question.grade_cells.values())
     if "architecture" not in question.grade_cells:  # one test cell: its tag, else the points say it
         tag = _cell_tag(next((cells.get(c) for c in question.grade_cells.values()), None))
+        raised = _answer_raised(cells.get(getattr(question, "answer_cell", None)))
         return QuestionRecord(points=points, max_points=question.points, passed=points == question.points,
-                              attempted=not tag[2] if tag else True, mistake=tag[0] if tag else None)
+                              attempted=not tag[2] if tag else True, mistake=tag[0] if tag else raised)
     architecture = _cell_tag(cells.get(f"{question.id}_architecture"))
     val = _cell_tag(cells.get(f"{question.id}_val_loss"))
-    mistake = architecture[0] if architecture else None
+    mistake = architecture[0] if architecture else _answer_raised(cells.get(f"{question.id}_model"))
     if architecture and not mistake and val:
         mistake = val[0]
     return QuestionRecord(
@@ -421,6 +431,8 @@ def to_html(summary: dict, title: str | None = None) -> str:
                     f'<td class="num">{q["attempted"]}</td></tr>')
     body.append("</table>")
     body.append(f"<h2>{t('overview.mistakes')}</h2>")
+    if not any(q["mistakes"] for q in summary["questions"].values() if not q["manual"]):
+        body.append(f'<p class="muted">{t("overview.none")}</p>')
     for q in summary["questions"].values():
         if q["manual"] or not q["mistakes"]:
             continue
@@ -432,9 +444,9 @@ def to_html(summary: dict, title: str | None = None) -> str:
                         f'<details><summary class="muted">{t("overview.who")}</summary>{e(names)}</details></td></tr>')
         body.append("</table>")
     val_png = _val_loss_figure(summary)
-    if val_png:
-        body.append(f"<h2>{t('overview.val-loss')}</h2>"
-                    f'<img alt="{e(t("overview.alt.val-loss"))}" src="data:image/png;base64,{val_png}">')
+    body.append(f"<h2>{t('overview.val-loss')}</h2>")
+    body.append(f'<img alt="{e(t("overview.alt.val-loss"))}" src="data:image/png;base64,{val_png}">' if val_png
+                else f'<p class="muted">{t("overview.none")}</p>')
     body.append(f"<h2>{t('overview.not-graded')}</h2>")
     lists = [(t("overview.problems"), {
                  s: (t("overview.nothing-graded") if s in summary["ungradeable"] else "") + "; ".join(p)
@@ -447,11 +459,13 @@ def to_html(summary: dict, title: str | None = None) -> str:
         body.append("<ul>" + "".join(f"<li><b>{e(s)}</b>{t('report.colon') + e(why) if why else ''}</li>"
                                      for s, why in sorted(students.items())) + "</ul>" if students else
                     f'<p class="muted">{t("overview.none")}</p>')
-    body.append(f"<h2>{t('overview.answers')}</h2>")
-    for q in summary["questions"].values():
-        if not q["manual"]:
-            continue
+    manual = [q for q in summary["questions"].values() if q["manual"]]
+    if manual:
+        body.append(f"<h2>{t('overview.answers')}</h2>")
+    for q in manual:
         body.append(f"<h3>{e(q['title'])}</h3><p class='muted'>{e(q['prompt'])}</p>")
+        if not q["answers"] and not q["unanswered"]:
+            body.append(f'<p class="muted">{t("overview.none")}</p>')
         body.extend(f"<p><b>{e(a['student'])}</b></p><blockquote>{e(a['answer'])}</blockquote>" for a in q["answers"])
         if q["unanswered"]:
             body.append(f"<p class='muted'>{e(t('overview.no-answer', students=', '.join(q['unanswered'])))}</p>")

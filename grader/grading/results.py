@@ -109,15 +109,17 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
     train_problems = run.problems_in({train_cell})
     folder = run.exports.get(question.id)
 
-    def fail_both(message: str, not_attempted: bool = False) -> QuestionResult:
-        result.parts["architecture"] = (Verdict(False, message, not_attempted=not_attempted), question.points_architecture)
+    def fail_both(message: str, not_attempted: bool = False, mistake: str | None = None) -> QuestionResult:
+        result.parts["architecture"] = (Verdict(False, message, not_attempted=not_attempted, mistake=mistake),
+                                        question.points_architecture)
         result.parts["val_loss"] = (Verdict(False, t("result.not-graded", reason=message)), question.points_val_loss)
         return result
 
     if model_cell in run.missing_cells:
         return fail_both(t("result.answer-deleted"), True)
     if answer_problems:
-        return fail_both(t("result.answer-failed", problem=answer_problems[0].describe()))
+        return fail_both(t("result.answer-failed", problem=answer_problems[0].describe()),
+                         mistake=answer_problems[0].mistake())
     own = [p for p in run.problems if question.id in p.grade_id]  # its cells, and cells added after them
     dead = [p for p in own if p.kind == "dead kernel"]
     if dead:

@@ -17,6 +17,7 @@ from ..assignments import Assignment, all_assignments, by_key, default, of_noteb
 from ..base.i18n import language as current_language
 from ..base.i18n import normalize, t, use
 from ..base.quiet import import_tensorflow
+from ..base.student_errors import plain
 from ..running.sandbox import SandboxStatus, preflight
 from ..running.trainer import TrainingSession
 from ..running.training_cache import default_cache
@@ -86,6 +87,8 @@ class SubmissionReport:
                 {"notebook": nb.notebook, "path": nb.path, "error": nb.error, "missing": nb.missing,
                  "seconds": round(nb.seconds, 2),
                  "kernel_peak_mb": nb.run.kernel_peak_mb if nb.run else None,
+                 "problems": [{"cell": p.index, "kind": p.kind, "exception": p.ename, "message": plain(p.evalue),
+                               "traceback": p.traceback} for p in (nb.run.problems if nb.run else [])],
                  "questions": [r.to_dict() for r in nb.results]}
                 for nb in self.notebooks
             ],

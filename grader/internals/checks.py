@@ -92,9 +92,31 @@ def failure(key: str, mistake: str, **values) -> dict:
     return {"failure": {"key": key, "mistake": mistake, "values": {k: str(v) for k, v in values.items()}}}
 
 
+def raised(error: BaseException, doing: str, shape=None, key: str = "internals.raised", mistake: str = "raised",
+           **values) -> dict:
+    """A failure for an exception from the student's code: its type and first line for the
+    student, what the check was doing (``doing``: a message id) and on which shape, and the whole
+    traceback, without colour codes, for the instructor's report."""
+    import traceback
+
+    from ..base.student_errors import described, plain
+
+    if key == "internals.raised" and shape is not None:
+        key = "internals.raised.on-shape"
+    record = failure(key, mistake, error=described(type(error).__name__, str(error)), doing=doing,
+                     shape=tuple(shape) if shape is not None else "", **values)
+    record["failure"]["traceback"] = plain("".join(traceback.format_exception(error)))[-4000:]
+    return record
+
+
 def failed(observation: dict) -> Verdict:
     found = observation["failure"]
-    return _fail(str(found["key"]), str(found["mistake"]), **{str(k): str(v) for k, v in found["values"].items()})
+    values = {str(k): str(v) for k, v in found["values"].items()}
+    if "doing" in values:  # a message id, told in the grader's language
+        values["doing"] = t(values["doing"])
+    verdict = _fail(str(found["key"]), str(found["mistake"]), **values)
+    verdict.trace = str(found.get("traceback") or "") or None
+    return verdict
 
 
 def forbidden_in_source(source: str, names) -> str | None:
@@ -135,13 +157,15 @@ def observe_dropout(run) -> dict:
     """Kernel side: ``run(x, training)`` applies the student's dropout (function or layer) to the
     check's inputs; what it returned, as arrays, for ``judge_dropout``."""
     x = _dropout_inputs()
+    outputs = []
     try:
-        outputs = [run(x, False), run(x, True), run(x, True)]
+        for training in (False, True, True):
+            outputs.append(run(x, training))
         if any(output is None for output in outputs):
             return failure("internals.returns-none", "returns-none")
         inference, first, second = (_numpy(output) for output in outputs)
     except Exception as error:  # noqa: BLE001 - the student's code: say what it raised
-        return failure("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
+        return raised(error, "internals.doing.training" if outputs else "internals.doing.inference", x.shape)
     for output in (inference, first, second):
         if output.shape != x.shape:
             return failure("internals.shape", "shape", found=tuple(output.shape), expected=tuple(x.shape))
@@ -214,7 +238,7 @@ def observe_dropout_layer(layer_class) -> dict:
     try:
         layer = layer_class(RATE, seed=1)
     except Exception as error:  # noqa: BLE001
-        return failure("internals.raised", "raised", error=f"{type(error).__name__}: {error}")
+        return raised(error, "internals.doing.create")
     observation = observe_dropout(lambda x, training: layer(x, training=training))
     if "failure" in observation:
         return observation
@@ -223,7 +247,7 @@ def observe_dropout_layer(layer_class) -> dict:
         model = keras.Sequential([keras.Input(shape=(DROPOUT_SHAPE[1],)), layer_class(RATE, seed=2)])
         observation["predict"] = _numpy(model.predict(x, verbose=0))
     except Exception as error:  # noqa: BLE001
-        observation["predict_error"] = f"{type(error).__name__}: {error}"
+        observation["predict_error"] = raised(error, "internals.doing.predict", x.shape)["failure"]
     return observation
 
 
@@ -232,7 +256,7 @@ def judge_dropout_layer(observation: dict) -> Verdict:
     if not verdict.passed:
         return verdict
     if "predict_error" in observation:
-        return _fail("internals.raised", "raised", error=observation["predict_error"])
+        return failed({"failure": observation["predict_error"]})
     if not np.array_equal(np.asarray(observation["predict"], dtype=np.float64), _dropout_inputs(1)):
         return _fail("internals.dropout.predict", "dropout-predict-changes")
     return verdict
@@ -250,15 +274,19 @@ def check_dropout_layer(layer_class) -> Verdict:
 # ----------------------------------------------------------------------------- batch normalization
 
 def batchnorm_cases(seed: int = 0) -> list[tuple[str, np.ndarray]]:
-    """Batches that separate the classic mistakes: raw 1e3-scale columns like the concrete data,
-    a column whose variance is far below epsilon's scale, a 3-D input."""
+    """Batches that separate the classic mistakes: a square batch (statistics over the wrong axis),
+    raw 1e3-scale columns like the concrete data, a column whose variance is far below epsilon's
+    scale, a 3-D input (statistics over axis 0 alone)."""
     rng = np.random.default_rng(seed)
     concrete = np.column_stack([rng.normal(m, s, 64) for m, s in
                                 ((280, 100), (970, 80), (770, 80), (180, 20), (6, 6), (75, 60), (55, 65), (45, 60))])
     tiny = np.column_stack([rng.normal(0, 1, 64), rng.normal(0, 0.03, 64), rng.normal(0.2, 0.1, 64)])
     cube = rng.normal(1, 3, size=(16, 4, 3))
+    # As many examples as features, each column on its own scale: statistics taken over the
+    # features axis have the right shape here (elsewhere they raise), and the wrong numbers.
+    square = rng.normal(0, 1, size=(8, 8)) * np.geomspace(0.5, 20, 8) + np.linspace(-5, 5, 8)
     return [(name, array.astype("float32")) for name, array in
-            (("tiny-variance", tiny), ("concrete-scale", concrete), ("3-d", cube))]
+            (("square", square), ("tiny-variance", tiny), ("concrete-scale", concrete), ("3-d", cube))]
 
 
 def training_batches():
@@ -278,14 +306,18 @@ def _keras_reference(x_batches, momentum, epsilon):
     return _protocol(layer, x_batches)
 
 
-def _protocol(layer, x_batches) -> dict:
+def _protocol(layer, x_batches, stage: dict | None = None) -> dict:
     """Train ``layer`` for a few steps on the batches, then run it at inference; record what the
-    checks compare. Gradients of sum(output * w) with respect to the input, gamma and beta."""
+    checks compare. Gradients of sum(output * w) with respect to the input, gamma and beta.
+    ``stage["doing"]`` follows what is being done (a message id), for telling where code raised."""
     import tensorflow as tf
 
+    stage = {} if stage is None else stage
     record = {"training": []}
+    stage["doing"] = "internals.doing.build"
     if not layer.built:
         layer.build(x_batches[0].shape)
+    stage["doing"] = "internals.doing.training"
     weights = {_short(v.path): v for v in layer.weights}
     record["trainable"] = sorted(_short(v.path) for v in layer.trainable_weights)
     for step, x in enumerate(x_batches):
@@ -300,6 +332,7 @@ def _protocol(layer, x_batches) -> dict:
                                    "moving_mean": _numpy(weights["moving_mean"]),
                                    "moving_variance": _numpy(weights["moving_variance"])})
     before = (_numpy(weights["moving_mean"]), _numpy(weights["moving_variance"]))
+    stage["doing"] = "internals.doing.inference"
     record["inference"] = _numpy(layer(x_batches[0], training=False))
     after = (_numpy(weights["moving_mean"]), _numpy(weights["moving_variance"]))
     record["updated_at_inference"] = not (np.array_equal(before[0], after[0]) and np.array_equal(before[1], after[1]))
@@ -322,9 +355,15 @@ def _diagnose(x_batches, student: dict, momentum: float, epsilon: float) -> Verd
         "no-epsilon": (x - mean) / np.sqrt(var),
         "standard-deviation-not-variance": (x - mean) / (var + epsilon),
         "moving-statistics-in-training": (x - 0.0) / np.sqrt(1.0 + epsilon),
+        # per example, as layer normalization does: kept as a column, or (a square batch)
+        # broadcast along the features as if they were the batch's statistics
+        "features-axis": (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + epsilon),
     }
+    if x.shape[0] == x.shape[1]:
+        candidates["features-axis-broadcast"] = (x - x.mean(1)) / np.sqrt(x.var(1) + epsilon)
     for mistake, expected in candidates.items():
         if _close(out, expected, 1e-4):
+            mistake = "features-axis" if mistake.startswith("features-axis") else mistake
             return _fail(f"internals.bn.{mistake}", f"bn-{mistake}", n=n)
     return None
 
@@ -350,19 +389,23 @@ def observe_batchnorm_layer(layer_class, momentum: float = MOMENTUM, epsilon: fl
         return failure("internals.forbidden", "uses-keras-layer", name=used)
     cases = []
     for case, batches in training_batches():
-        x = batches[0]
+        x, stage = batches[0], {"doing": "internals.doing.create"}
         try:
             layer = layer_class(momentum=momentum, epsilon=epsilon)
+            stage["doing"] = "internals.doing.build"
             layer.build(x.shape)
             inner = _keras_sublayer(layer, ("BatchNormalization", "LayerNormalization", "Normalization"))
             if inner:
                 return dict(failure("internals.forbidden", "uses-keras-layer", name=inner), cases=cases)
-            record = _protocol(layer, batches)
+            record = _protocol(layer, batches, stage)
         except KeyError as missing:
             return dict(failure("internals.bn.weight-missing", "bn-weight-missing", name=str(missing).strip("'")),
                         cases=cases)
         except Exception as error:  # noqa: BLE001 - the student's code: say what it raised
-            return dict(failure("internals.raised", "raised", error=f"{type(error).__name__}: {error}"), cases=cases)
+            if x.ndim == 3 and len(cases) == len(dict(training_batches())) - 1:  # every 2-D batch went through
+                return dict(raised(error, stage["doing"], x.shape, key="internals.bn.fails-on-3d",
+                                   mistake="bn-fails-on-3d"), cases=cases)
+            return dict(raised(error, stage["doing"], x.shape), cases=cases)
         shapes = [step["output"].shape for step in record["training"]] + [record["inference"].shape]
         wrong = next((shape for shape in shapes if shape != x.shape), None)
         if wrong is not None:
@@ -414,6 +457,9 @@ def _compare(case, batches, reference, student, momentum, epsilon) -> Verdict | 
             return _fail("internals.bn.statistics-not-updated", "bn-statistics-not-updated")
         return _momentum_mistake(batches, student, momentum) or _fail(
             "internals.bn.statistics", "bn-moving-statistics", case=case, momentum=momentum)
+    unused = [name for name, grad in zip(("gamma", "beta"), first["grads"][1:]) if grad is None]
+    if unused and first["grads"][0] is not None:  # the output is differentiable, but not in these
+        return _fail("internals.bn.unused", "bn-gamma-beta-unused", names=t("list.and").join(unused))
     for step, (mine, theirs) in enumerate(zip(student["training"], reference["training"]), 1):
         if not (_close(mine["moving_mean"], theirs["moving_mean"]) and _close(mine["moving_variance"], theirs["moving_variance"])):
             return _fail("internals.bn.statistics", "bn-moving-statistics", case=case, momentum=momentum)

@@ -15,7 +15,8 @@ def grade_probed(question, run, builds_on=None):
 
     result = QuestionResult(question)
     verdict = _verdict(question, run)
-    if builds_on is not None and not verdict.passed and verdict.mistake not in (None, "not-attempted", "raised"):
+    if builds_on is not None and not verdict.passed and verdict.mistake not in (None, "not-attempted", "raised") \
+            and not verdict.mistake.startswith(("raised ", "answer-")):
         verdict = _blame_first(verdict, run, builds_on)
     result.parts["check"] = (verdict, question.points)
     return result
@@ -39,7 +40,7 @@ def _verdict(question, run) -> Verdict:
     source = run.answers.get(cell, "")
     problems = run.problems_in({cell})
     if problems:
-        return Verdict(False, t("result.answer-failed", problem=problems[0].describe()), mistake="raised")
+        return Verdict(False, t("result.answer-failed", problem=problems[0].describe()), mistake=problems[0].mistake())
     folder = run.exports.get(question.id)
     if folder is None:
         earlier = [p for p in run.problems if p.kind == "dead kernel"]

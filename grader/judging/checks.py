@@ -41,11 +41,11 @@ def check_architecture(question: CodingQuestion, model) -> Verdict:
         message = t("check.append", text=message, more=t(
             "check.more-differences" if len(differences) > 2 else "check.one-more-difference",
             count=len(differences) - 1))
-    if mistakes:
+    if mistakes:  # the first difference could contradict the named mistake: the table says the rest
         named = mistakes[0].sentence
         for mistake in mistakes[1:]:
             named = t("check.append", text=named, more=mistake.sentence)
-        message = named + "\n" + t("check.detail", detail=message)
+        message = named + "\n" + t("check.detail-table")
     mistake = "starter-model" if starter else (mistakes[0].id if mistakes else first_difference(rows, found))
     return Verdict(False, message, rows, not_attempted=starter, mistake=mistake)
 

@@ -31,6 +31,8 @@ def title(mistake_id: str) -> str:
 
     if has(f"mistake-title.{mistake_id}"):
         return t(f"mistake-title.{mistake_id}")
+    if mistake_id.startswith("raised "):  # the answer cell raised: grouped by the exception's type
+        return t("mistake-title.answer-raised", ename=mistake_id[len("raised "):])
     if mistake_id.startswith("missing "):
         return t("mistake-title.missing-layer", layer=mistake_id[len("missing "):])
     if mistake_id.startswith("extra "):
@@ -132,13 +134,16 @@ def _placement(kind: str, expected: list[Layer], e_denses, e_gaps, f_gaps) -> li
         if before:
             return [Mistake(f"{slug}-after-dense", t("mistake.after-dense", kind=kind, name=name))]
         return [Mistake(f"{slug}-before-dense", t("mistake.before-dense", kind=kind, name=name))]
-    if f_counts[n] > e_counts[n] and all(f <= e for f, e in zip(f_counts[:n], e_counts[:n])):
-        if all(f == e for f, e in zip(f_counts[:n], e_counts[:n])):
-            return [Mistake(f"{slug}-after-output", t(
-                "mistake.after-output.dropout" if kind == "Dropout" else "mistake.after-output",
-                kind=kind, output=e_denses[-1].short))]
     missing = [i for i in range(n + 1) if f_counts[i] < e_counts[i]]
     extra = [i for i in range(n + 1) if f_counts[i] > e_counts[i]]
+    if f_counts[n] > e_counts[n] and extra == [n]:  # after the output layer, whatever else is off
+        if missing:  # a block lacks it too: most likely the one it was meant for
+            return [Mistake(f"{slug}-after-output", t(
+                "mistake.after-output.and-missing", kind=kind, output=e_denses[-1].short, name=name,
+                places=_joined([_gap_place(e_denses, i, before) for i in missing])))]
+        return [Mistake(f"{slug}-after-output", t(
+            "mistake.after-output.dropout" if kind == "Dropout" else "mistake.after-output",
+            kind=kind, output=e_denses[-1].short))]
     if missing and not extra:
         if not any(f_counts):
             return [Mistake(f"{slug}-missing", t("mistake.missing.before" if before else "mistake.missing.after",
@@ -149,10 +154,15 @@ def _placement(kind: str, expected: list[Layer], e_denses, e_gaps, f_gaps) -> li
             done = _joined([_gap_place(e_denses, i, before) for i in right])
             return [Mistake(f"{slug}-missing-in-some-blocks", t("mistake.some-blocks", name=name, done=done,
                                                                  places=places))]
+    def place(i: int) -> str:  # the gap after the output layer has no Dense after it
+        return _gap_place(e_denses, i, before) if i < n else t("where.after", layer=_dense_name(e_denses, n - 1))
+
     if extra and not missing:
-        places = _joined([_gap_place(e_denses, i, before) if i < n or before
-                          else t("where.after", layer=_dense_name(e_denses, n - 1)) for i in extra])
-        return [Mistake(f"{slug}-extra", t("mistake.extra", kind=kind, places=places))]
+        return [Mistake(f"{slug}-extra", t("mistake.extra", kind=kind, places=_joined([place(i) for i in extra])))]
+    if extra and missing:  # in some wrong blocks and missing from others
+        return [Mistake(f"{slug}-misplaced", t("mistake.misplaced", kind=kind, name=name,
+                                               extra=_joined([place(i) for i in extra]),
+                                               missing=_joined([place(i) for i in missing])))]
     return []
 
 

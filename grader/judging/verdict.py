@@ -34,6 +34,7 @@ class Verdict:
     threshold: float | None = None
     not_attempted: bool = False
     mistake: str | None = None  # the named mistake's id (mistakes.py), for the class overview
+    trace: str | None = None  # the student's code's traceback, for the instructor's JSON report only
 
     def text(self) -> str:
         lines = [t("verdict.correct" if self.passed else "verdict.incorrect", message=self.message)]
@@ -70,6 +71,7 @@ class Verdict:
             "val_loss": self.val_loss,
             "threshold": self.threshold,
             "table": [row.to_dict() for row in self.rows],
+            **({"traceback": self.trace} if self.trace else {}),
         }
 
 

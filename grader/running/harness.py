@@ -29,6 +29,7 @@ from ..assignments import of_notebook, questions_of
 from ..base.notebook_cells import NOT_GRADED_TAGS
 from ..base.kinds import CodingQuestion
 from ..base.i18n import t
+from ..base.student_errors import described, plain
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
 DEFAULT_CELL_TIMEOUT = 300
@@ -46,6 +47,11 @@ class CellProblem:
     kind: str  # "error", "timeout", "dead kernel"
     ename: str = ""
     evalue: str = ""
+    traceback: str = ""  # for the instructor's JSON report: the student reads ``describe()``
+
+    def mistake(self) -> str:
+        """The id that groups a class by what stopped the cell (code words, every language alike)."""
+        return {"timeout": "answer-timeout", "dead kernel": "answer-kernel-died"}.get(self.kind, f"raised {self.ename}")
 
     def describe(self) -> str:
         if self.kind == "dead kernel" and self.grade_id == "kernel":
@@ -60,7 +66,7 @@ class CellProblem:
             shape = _memory_detail(self.evalue)
             return t("problem.out-of-memory-shape", where=where, shape=shape) if shape else t(
                 "problem.out-of-memory", where=where)
-        return t("problem.raised", where=where, ename=self.ename, evalue=self.evalue)
+        return t("problem.raised", where=where, error=described(self.ename, self.evalue))
 
 
 OUT_OF_MEMORY = ("MemoryError", "ResourceExhaustedError")  # NumPy and Python; TensorFlow's allocator
@@ -249,7 +255,8 @@ def _cap_outputs(outs) -> None:
 def _error_of(cell):
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            return out.get("ename", "Error"), str(out.get("evalue", ""))[:500]
+            trace = plain("\n".join(str(line) for line in out.get("traceback", []) or []))[-4000:]
+            return out.get("ename", "Error"), str(out.get("evalue", ""))[:500], trace
     return None
 
 
@@ -497,9 +504,9 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
     shutil.rmtree(folder, ignore_errors=True)
     _run_hidden(client, "from grader.running.training_cache import capture as _kit_capture\n"
                         f"_kit_capture(globals(), {str(pre)!r})\ndel _kit_capture", index)
-    key, why = key_for(pre, protocol, training.fingerprint())
+    key, note = key_for(pre, protocol, training.fingerprint())
     if key is None:
-        run.training[qid] = t("training.not-reusable", why=why)
+        run.training[qid] = note
         return None
     with cluster_lock(key):
         found = training.cache.get(key)

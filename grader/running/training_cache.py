@@ -98,7 +98,12 @@ def _array_digest(array) -> str:
 
 
 class _NotReusable(Exception):
-    """A training the cache knowingly leaves to the notebook (the reason is the message)."""
+    """A training the cache knowingly leaves to the notebook: ``reason`` is a message id's last
+    part (training.why.<reason>), ``names`` the notebook's own layers when that is the reason."""
+
+    def __init__(self, reason: str, names: str = ""):
+        super().__init__(reason)
+        self.reason, self.names = reason, names
 
 
 def capture(namespace: dict, folder: str) -> None:
@@ -113,22 +118,22 @@ def capture(namespace: dict, folder: str) -> None:
 
         model = namespace.get("model")
         if not isinstance(model, keras.Model):
-            raise TypeError("no Keras model")
+            raise _NotReusable("no-model")
         own = sorted({type(layer).__name__ for layer in model._flatten_layers(include_self=False)
                       if not type(layer).__module__.startswith("keras")})
         if own:  # the trainer runs only the kit's code: it cannot rebuild a class of the notebook's
-            raise _NotReusable(", ".join(own))
+            raise _NotReusable("notebook-layers", ", ".join(own))
         arrays = {name: namespace.get(name) for name in ("X_train", "X_valid", "y_train", "y_valid")}
         if not all(isinstance(a, np.ndarray) for a in arrays.values()):
-            raise TypeError("the data are not NumPy arrays")
+            raise _NotReusable("data-not-arrays")
         model.save(os.path.join(folder, "model.keras"))
         np.savez(os.path.join(folder, "variables.npz"), *[np.asarray(v.numpy()) for v in model.variables])
         state = {"ok": True, "streams": _random_streams(),
                  "data": {name: _array_digest(a) for name, a in arrays.items()}}
     except _NotReusable as reason:
-        state = {"ok": False, "notebook_layers": str(reason)[:300]}
+        state = {"ok": False, "reason": reason.reason, "notebook_layers": reason.names[:300]}
     except Exception as error:  # noqa: BLE001 - not cacheable: the cell trains as before
-        state = {"ok": False, "why": f"{type(error).__name__}: {error}"[:300]}
+        state = {"ok": False, "reason": "not-captured", "why": f"{type(error).__name__}: {error}"[:300]}
     with open(os.path.join(folder, "state.json"), "w") as handle:
         json.dump(state, handle)
 
@@ -250,19 +255,24 @@ def canonical_data(data: str) -> dict:
 
 
 def key_for(pre: Path, protocol, environment: dict) -> tuple[str | None, str]:
-    """(key, "") for a cacheable training, else (None, why not)."""
+    """(key, "") for a cacheable training, else (None, the training note that says why not)."""
     import numpy as np
 
     try:
         state = json.loads((pre / "state.json").read_text())
     except (OSError, ValueError):
-        return None, t("training.why.not-captured")
+        return None, t("training.not-reusable", why=t("training.why.not-captured"))
     if not state.get("ok"):
-        if state.get("notebook_layers"):
-            return None, t("training.why.notebook-layers", names=state["notebook_layers"])
-        return None, state.get("why") or t("training.why.not-captured")
+        reason = state.get("reason")
+        if reason == "no-model":  # the answer cell left no model: its own message says why
+            return None, t("training.no-model")
+        if reason == "notebook-layers":
+            return None, t("training.not-reusable", why=t("training.why.notebook-layers",
+                                                           names=state.get("notebook_layers", "")))
+        return None, t("training.not-reusable", why=t(
+            "training.why.data-not-arrays" if reason == "data-not-arrays" else "training.why.not-captured"))
     if state.get("data") != canonical_data(protocol.data):
-        return None, t("training.why.other-data")
+        return None, t("training.not-reusable", why=t("training.why.other-data"))
     try:
         with zipfile.ZipFile(pre / "model.keras") as archive:
             config = json.loads(archive.read("config.json"))
@@ -270,8 +280,8 @@ def key_for(pre: Path, protocol, environment: dict) -> tuple[str | None, str]:
         with np.load(pre / "variables.npz") as values:
             for name in values.files:
                 digest.update(_array_digest(values[name]).encode())
-    except Exception as error:  # noqa: BLE001
-        return None, t("training.why.unreadable-model", error=type(error).__name__)
+    except Exception:  # noqa: BLE001
+        return None, t("training.not-reusable", why=t("training.why.unreadable-model"))
     config.pop("compile_config", None)
     material = {"model": _without_names(config), "variables": digest.hexdigest(), "streams": state["streams"],
                 "data": state["data"], "protocol": [protocol.data, protocol.optimizer, protocol.loss,
@@ -313,7 +323,7 @@ class TrainingCache:
                 return Lookup(entry)
             why = "a file did not match its checksum"
         except (OSError, ValueError, KeyError) as error:
-            why = f"it was incomplete ({type(error).__name__})"
+            why = "it was incomplete"
         shutil.rmtree(entry, ignore_errors=True)
         return Lookup(None, damaged=f"a damaged cache entry was discarded and the model retrained: {why}")
 
