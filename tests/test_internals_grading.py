@@ -103,6 +103,11 @@ def test_mistakes_are_named_and_a_tampering_cell_changes_nothing(root, tmp_path)
     assert q3["parts"]["check"]["mistake"] == "bn-fails-on-3d"  # raised on the 3-D batch alone
     assert "(16, 4, 3)" in q3["message"] and "axes = list(range(len(inputs.shape) - 1))" in q3["message"]
     assert "\x1b" not in q3["message"] and "Arguments received" not in q3["message"]
+    from readable import messages_of, problems_in
+
+    unreadable = [(m, problems_in(m)) for m in messages_of(json.loads((tmp_path / "r.json").read_text()))
+                  if problems_in(m)]
+    assert not unreadable, unreadable
     trace = q3["parts"]["check"]["traceback"]  # the whole of it, for the instructor, without colour codes
     assert "moving_mean.assign" in trace and "Traceback" in trace and "\x1b" not in trace
     assert found["internals_q4"]["parts"]["architecture"]["not_attempted"] is True

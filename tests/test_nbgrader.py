@@ -209,6 +209,20 @@ def test_a_kernel_killing_submission_fails_alone(course):
     assert autograded(course, "alice") == FULL and autograded(course, "carol", "spotify") == 5
 
 
+def _long_verdict_lines(page: str) -> list:
+    """The lines of the kit's verdicts (Correct/Incorrect: ..., in either language) in a page's
+    text wider than 80 terminal columns."""
+    import html
+    import re
+
+    from grader.judging.verdict import _width
+
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    verdicts = [line for line in text.splitlines() if re.match(r"\s*(Correct|Incorrect|正确|不正确)[:：]", line)]
+    assert verdicts, "no verdict in the page"
+    return [line for line in verdicts if _width(line) > 80]
+
+
 def test_feedback_has_no_hidden_tests(course):
     feedback = sorted((course / "feedback").rglob("*.html"))
     assert len(feedback) >= 2 + 2 + 1  # alice, bob, carol (and erin's, if nbgrader wrote one)
@@ -217,6 +231,7 @@ def test_feedback_has_no_hidden_tests(course):
         assert "assert_val_loss" not in text and "HIDDEN TESTS" not in text
         assert "[kit: " not in text  # the verdict tags are for the class overview only
         assert "most recent call last" not in text  # a test cell shows its message, not the kit's traceback
+        assert not _long_verdict_lines(text), page  # wrapped: no sideways scrolling
     bob = (course / "feedback" / "bob" / ASSIGNMENT / "wine.html").read_text()
     assert "The architecture is not the expected one" in bob  # what the hidden test said is kept
 

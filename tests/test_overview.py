@@ -107,3 +107,55 @@ def test_overview_files_agree_with_each_other(course):
     for question in QUESTIONS:
         if question.notebook == "spotify":
             assert question.title in page
+
+
+def _raised(question_id: str, ename: str, evalue: str):
+    """A question whose answer cell raised, graded as the grader grades it (grade_coding on the
+    kernel's record of that cell's error)."""
+    from grader.grading.results import grade_coding
+    from grader.running.harness import CellProblem, NotebookRun
+
+    run = NotebookRun("spotify", problems=[CellProblem(f"{question_id}_model", 5, "error", ename, evalue)])
+    return grade_coding(BY_ID[question_id], run)
+
+
+def _write_class(folder, reports: dict):
+    from grader.feedback.report import json_safe
+
+    folder.mkdir()
+    for student, results in reports.items():
+        report = SubmissionReport(f"submitted/{student}", notebooks=[NotebookResult("spotify", "spotify.ipynb", results)])
+        (folder / f"{student}.json").write_text(json.dumps(json_safe(dict(report.to_dict(), student=student))))
+
+
+def test_a_raised_answer_is_a_group_of_its_own_and_an_empty_section_says_none(tmp_path):
+    """zoe's and yuri's answer cells raised NameError, xena's ValueError (a Keras message with
+    colour codes); wes left the starter. Each raised answer is grouped by its exception, in words;
+    a class with no mistake at all says "none" under the heading."""
+    from grader.i18n import t
+
+    starter = _coding_result(BY_ID["spotify_q3"], _answer("concrete starter unchanged")[1], 0.0)
+    keras_error = ("Exception encountered when calling Dense.call().\n\n\x1b[1mInvalid dtype: str\x1b[0m\n\n"
+                   "Arguments received by Dense.call():\n  • inputs='x'")
+    _write_class(tmp_path / "kit-grades", {
+        "zoe": [_raised("spotify_q1", "NameError", "name 'laye' is not defined"), starter],
+        "yuri": [_raised("spotify_q1", "NameError", "name 'layer' is not defined"), starter],
+        "xena": [_raised("spotify_q1", "ValueError", keras_error), starter],
+        "wes": [_coding_result(BY_ID["spotify_q1"], _answer("spotify starter unchanged")[1], 0.0), starter],
+    })
+    summary = write_overview(records_from_kit_grades(tmp_path / "kit-grades"), tmp_path)
+    groups = [(m["title"], m["students"]) for m in summary["questions"]["spotify_q1"]["mistakes"]]
+    assert groups == [("The answer cell raised NameError", ["yuri", "zoe"]),
+                      ("The answer cell raised ValueError", ["xena"])]
+    assert summary["questions"]["spotify_q3"]["mistakes"] == []  # the starter is "not attempted", no mistake
+    report = json.loads((tmp_path / "kit-grades" / "xena.json").read_text())
+    message = report["notebooks"][0]["questions"][0]["message"]
+    assert "Invalid dtype: str" in message and "\x1b" not in message and "Arguments received" not in message
+
+    _write_class(tmp_path / "starters", {"wes": [starter]})
+    page_folder = tmp_path / "starters-overview"
+    page_folder.mkdir()
+    write_overview(records_from_kit_grades(tmp_path / "starters"), page_folder)
+    page = (page_folder / HTML_NAME).read_text()
+    mistakes = page.split(f"<h2>{t('overview.mistakes')}</h2>")[1].split("<h2>")[0]
+    assert t("overview.none") in mistakes

@@ -39,9 +39,19 @@ class HideHiddenTests(Preprocessor):
             cell.source = "# " + t("feedback.hidden-test")
         if cell.cell_type == "code" and _is_test_cell(cell):
             for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    output["traceback"] = [output.get("evalue", "")]  # the message, no exception name
+                if output.get("output_type") == "error":  # the message, no exception name
+                    output["traceback"] = [_wrapped(output.get("evalue", ""))]
+                elif isinstance(output.get("text"), str):
+                    output["text"] = _wrapped(output["text"])
         return cell, resources
+
+
+def _wrapped(text: str) -> str:
+    """The page shows outputs as preformatted text: a long message line would scroll sideways,
+    so it is cut at spaces to 80 columns, as the kit's own pages and Validate show it."""
+    from grader.judging.verdict import wrapped
+
+    return "\n".join(part for line in text.split("\n") for part in wrapped(line))
 
 
 def _is_test_cell(cell) -> bool:
