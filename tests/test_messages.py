@@ -94,3 +94,22 @@ def test_a_cell_that_raised_and_the_training_notes_read_as_feedback(lang, tmp_pa
             (tmp_path / "state.json").write_text(json.dumps(state))
             key, note = key_for(tmp_path, protocol, {})
             assert key is None and note and not problems_in(note), note
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_model_that_could_not_be_saved_reads_as_feedback(lang, tmp_path):
+    """The kernel records the exception of model.save() as [type, message]; the grader tells it in
+    words, whatever the record holds (it is written where the student's code runs)."""
+    from grader.grading.results import grade_coding
+    from grader.i18n import use
+    from grader.lesson.questions import BY_ID
+    from grader.running.harness import NotebookRun
+
+    keras_error = "Exception encountered when calling X.call().\n\n\x1b[1mcannot pickle 'generator'\x1b[0m"
+    for error in (["TypeError", keras_error], "TypeError: not a list", None):
+        (tmp_path / "status.json").write_text(json.dumps({"model": "unsavable", "model_error": error}))
+        with use(lang):
+            result = grade_coding(BY_ID["spotify_q1"], NotebookRun("spotify", exports={"spotify_q1": tmp_path}))
+        message = result.parts["architecture"][0].message
+        assert not problems_in(message), message
+        assert ("cannot pickle 'generator'" in message) is isinstance(error, list), message

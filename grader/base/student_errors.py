@@ -36,4 +36,6 @@ def described(ename: str, evalue: str) -> str:
     """'a ValueError, saying “…”': the type, then the message's first line; never Python's
     'ValueError: …' form, which reads as a crash of the tool rather than feedback."""
     line = first_line(evalue)
-    return t("error.said", ename=ename or "error", line=line) if line else t("error.bare", ename=ename or "error")
+    if not ename:
+        return t("error.unknown")
+    return t("error.said", ename=ename, line=line) if line else t("error.bare", ename=ename)

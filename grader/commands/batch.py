@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..base.student_errors import described
 from ..assignments import add_option, by_key, default, of_release
 from ..feedback.nbgrader_autograded import write_autograded
 from ..feedback.overview import RESULTS_FOLDER, results_folder
@@ -267,7 +268,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
                 result = future.result()
             except Exception as error:  # noqa: BLE001 - a task that failed every retry
                 result = {"student": job.student, "assignment": job.assignment,
-                          "error": f"grading failed: {type(error).__name__}: {error}",
+                          "error": f"grading failed: {described(type(error).__name__, str(error))}",
                           "points": 0, "notebooks": []}
             if result.get("grader_error"):  # nothing recorded: the student is graded on the next run
                 summary["grader_errors"][job.student] = result["grader_error"]

@@ -16,6 +16,7 @@ from ..running.harness import NotebookRun
 from ..base.i18n import t
 from ..base.kinds import CodingQuestion, FreeResponse
 from ..base.quiet import import_tensorflow
+from ..base.student_errors import described
 from ..judging.verdict import Verdict
 
 
@@ -136,16 +137,18 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
             message = t("model.none")
         elif model_state.startswith("type:"):
             message = t("model.not-keras", type=model_state[5:])
-        else:
-            message = t("model.unsaved", state=model_state)
+        else:  # the kernel's record of the exception: [type, message], whatever the student made of it
+            error = status.get("model_error")
+            error = error if isinstance(error, list) and len(error) == 2 else ["", ""]
+            message = t("model.unsaved", state=described(str(error[0]), str(error[1])))
         return fail_both(message, model_state in (None, "missing", "none"))
     try:
         model = _load_model(folder, question)
     except KeyError as missing:  # a stand-in lacks one of the student's weights
         return fail_both(t(question.weight_missing or "model.not-standard", name=str(missing).strip("'"),
-                           error=f"KeyError: {missing}"))
+                           error=described("KeyError", str(missing))))
     except Exception as error:  # noqa: BLE001 - custom or unsafe layers
-        return fail_both(t("model.not-standard", error=f"{type(error).__name__}: {str(error)[:200]}"))
+        return fail_both(t("model.not-standard", error=described(type(error).__name__, str(error))))
     architecture = check_architecture(question, model)
     result.parts["architecture"] = (architecture, question.points_architecture)
     history = None

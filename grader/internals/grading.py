@@ -4,6 +4,7 @@ here for Keras layers used instead of built and for the untouched starter."""
 from __future__ import annotations
 
 from ..base.i18n import t
+from ..base.student_errors import described
 from ..judging.verdict import Verdict
 from . import checks
 from .checks import STUB
@@ -56,7 +57,7 @@ def _verdict(question, run) -> Verdict:
     try:
         verdict = getattr(checks, f"judge_{question.kind}")(record)
     except (KeyError, TypeError, ValueError, IndexError) as error:  # a record not of the probe's shape
-        return Verdict(False, t("internals.record-damaged", error=f"{type(error).__name__}: {error}"),
+        return Verdict(False, t("internals.record-damaged", error=described(type(error).__name__, str(error))),
                        mistake="record-damaged")
     if not verdict.passed and (STUB in source or record.get("failure", {}).get("mistake") == "not-attempted"):
         return Verdict(False, t("internals.not-attempted", name=question.name), not_attempted=True,

@@ -201,7 +201,8 @@ def _export_source(folder: Path, nonce: str) -> str:
             with open(os.path.join(folder, "variables.json"), "w") as handle:
                 json.dump(own, handle)
         except Exception as error:
-            status["model"] = "unsavable: " + type(error).__name__ + ": " + str(error)[:300]
+            status["model"] = "unsavable"
+            status["model_error"] = [type(error).__name__, str(error)[:1000]]
     else:
         status["model"] = "type:" + type(candidate).__name__
     record = getattr(globals().get("history"), "history", None)

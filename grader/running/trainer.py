@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..base.student_errors import described
 from .sandbox import DEFAULT_MEMORY_LIMIT, kernel_manager_class
 
 
@@ -130,7 +131,8 @@ class TrainingSession:
             try:
                 self._trainer = Trainer(self.scratch / "trainer", self.env, self.memory_limit)
             except Exception as error:  # noqa: BLE001 - the cell trains in the notebook instead
-                raise TrainerFailed(f"the trainer kernel did not start ({type(error).__name__}: {error})") from None
+                raise TrainerFailed("the trainer kernel did not start: "
+                                    + described(type(error).__name__, str(error))) from None
         return self._trainer
 
     def close(self) -> None:
