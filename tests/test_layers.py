@@ -109,3 +109,20 @@ def test_the_machinery_names_no_question_of_any_assignment():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 found += [f"{path.relative_to(GRADER)}:{node.lineno} {q}" for q in ids if q in node.value]
     assert found == []
+
+
+def test_what_a_notebook_kernel_imports_leaves_nbformat_alone():
+    """A notebook's cells import the checks, the data, the plots and the calibrated bands; none
+    of them may pull in nbformat (and jsonschema with it), which costs a kernel seconds: a
+    training cache hit is graded at the cost of its kernels' imports."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom grader import wine, spotify, internals\nfrom grader.data import wine_splits\n"
+             "from grader.plots import learning_curves\nfrom grader.judging.reference import band\n"
+             "from grader.assignments import all_assignments\n[band(q) for q in ('wine_q1', 'spotify_q1', 'spotify_q3')]\n"
+             "print(sorted(m for m in ('nbformat', 'jsonschema', 'nbclient', 'nbconvert') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                           cwd=GRADER.parent)
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert found.stdout.strip().splitlines()[-1] == "[]", found.stdout

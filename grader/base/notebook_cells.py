@@ -6,8 +6,6 @@ teach but are skipped when grading. The notebook's language is in its metadata.
 """
 from __future__ import annotations
 
-import nbformat
-
 from .i18n import UnknownLanguage, language, normalize, t, use
 
 LANGUAGE_KEY = "dropout_kit"  # notebook metadata: {"language": "en" | "zh_CN"}
@@ -67,12 +65,16 @@ def metadata(grade_id: str, *, solution=False, grade=False, locked=False, points
 
 
 def markdown(grade_id: str, text: str, **kw):
+    import nbformat  # here, not at the top: kernels import this module, and nbformat costs them seconds
+
     cell = nbformat.v4.new_markdown_cell(text, metadata=metadata(grade_id, locked=True, **kw))
     cell.id = grade_id.replace("_", "-")
     return cell
 
 
 def code(grade_id: str, source: str, **kw):
+    import nbformat
+
     kw.setdefault("locked", not kw.get("solution"))
     cell = nbformat.v4.new_code_cell(source, metadata=metadata(grade_id, **kw))
     cell.id = grade_id.replace("_", "-")
@@ -80,6 +82,8 @@ def code(grade_id: str, source: str, **kw):
 
 
 def new_notebook(cells: list):
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
     nb.metadata = {
@@ -102,6 +106,8 @@ def write_solutions(root, assignments: dict, builders: dict) -> list:
     """solutions/<assignment>/ for every language: one release per language, from one source.
     ``assignments``: language -> assignment name; ``builders``: notebook name -> builder."""
     from pathlib import Path
+
+    import nbformat
 
     written = []
     for lang, assignment in assignments.items():

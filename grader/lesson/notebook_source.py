@@ -2,8 +2,6 @@
 ``solutions/``. The cell conventions they follow are base/notebook_cells.py's."""
 from __future__ import annotations
 
-import nbformat
-
 from ..base.i18n import t
 from ..base.kinds import SEED, CodingQuestion, FreeResponse
 from ..base.notebook_cells import DEMONSTRATION_TAG, code, install_cell, language_line, markdown, metadata, new_notebook
@@ -38,6 +36,8 @@ def coding_question(q: CodingQuestion) -> list:
 
 
 def free_response(q: FreeResponse) -> list:
+    import nbformat  # not at the top: kernels import this module (through the assignments)
+
     answer = nbformat.v4.new_markdown_cell(
         f"### BEGIN SOLUTION\n{q.model_answer}\n### END SOLUTION",
         metadata=metadata(f"{q.id}_answer", solution=True, grade=True, points=q.points),
