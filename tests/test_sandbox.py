@@ -28,6 +28,30 @@ def test_kernel_environment_keeps_only_the_allow_list(tmp_path):
     assert env["PYTHONPATH"] == str(sandbox.KIT_PACKAGE.parent) and env["DROPOUT_KIT_DATA"] == sandbox.DATA_MOUNT
 
 
+def test_only_the_folders_finished_kernels_left_are_swept(tmp_path):
+    """A kernel's folder outlives it when the kernel's caches are written after jupyter_client
+    cleaned up: swept once stale (no connection file, unchanged for an hour); a live kernel's
+    folder, a fresh one and anything not the kit's stay."""
+    import os
+    import time
+
+    from grader.running.sandbox import STALE_AFTER_S, sweep_stale_ipc_folders
+
+    now = time.time()
+    folders = {name: tmp_path / name for name in ("kit-ipc-left", "kit-ipc-live", "kit-ipc-fresh", "other-old")}
+    for name, folder in folders.items():
+        (folder / "home" / ".cache").mkdir(parents=True)
+        (folder / "home" / ".cache" / "fontlist.json").write_text("{}")
+        if name == "kit-ipc-live":
+            (folder / "connection.json").write_text("{}")
+        if name != "kit-ipc-fresh":
+            for path in [folder, *folder.rglob("*")]:
+                os.utime(path, (now - STALE_AFTER_S - 60, now - STALE_AFTER_S - 60))
+    removed = sweep_stale_ipc_folders(tmp_path, now=now)
+    assert removed == [folders["kit-ipc-left"]] and not folders["kit-ipc-left"].exists()
+    assert all(folders[name].exists() for name in ("kit-ipc-live", "kit-ipc-fresh", "other-old"))
+
+
 def test_mounts_come_after_the_private_tmp_and_parents_before_children(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "status", lambda: sandbox.SandboxStatus(True, "test", "/usr/bin/bwrap"))
     workdir, ipc = tmp_path / "work", tmp_path / "ipc"

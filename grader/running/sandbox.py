@@ -19,6 +19,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -203,6 +204,33 @@ def verified_data_files() -> tuple:
 # The kernel manager: used by the harness and, through nbgrader_config.py, by nbgrader
 # ---------------------------------------------------------------------------------------------
 
+IPC_PREFIX = "kit-ipc-"
+STALE_AFTER_S = 3600
+
+
+def sweep_stale_ipc_folders(parent: Path | None = None, now: float | None = None) -> list:
+    """Remove the kernel folders (sockets, the kernel's throwaway HOME) that a finished kernel left:
+    jupyter_client removed their connection file, but the kernel's caches outlived it. A folder is
+    stale when it has no connection file and nothing in it changed for an hour (no kernel of this or
+    another grader uses it then). Returns what was removed."""
+    parent = Path(parent or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for folder in parent.glob(IPC_PREFIX + "*"):
+        try:
+            newest = max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.rglob("*")])
+            if (folder / "connection.json").exists() or now - newest < STALE_AFTER_S:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+_swept = False
+
+
 def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposure: Exposure | None = None,
                          hide_reference: bool = True, blocking: bool = False, extra_env=None):
     """A jupyter_client kernel manager whose kernels start in the sandbox (when one can run),
@@ -214,8 +242,12 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
 
     class SandboxedKernelManager(KernelManager if blocking else AsyncKernelManager):
         def __init__(self, **kwargs):
+            global _swept
             super().__init__(**kwargs)
-            self.ipc_dir = Path(tempfile.mkdtemp(prefix="kit-ipc-"))
+            if not _swept:  # once per grading process: what earlier kernels left
+                _swept = True
+                sweep_stale_ipc_folders()
+            self.ipc_dir = Path(tempfile.mkdtemp(prefix=IPC_PREFIX))
             self.transport = "ipc"
             self.ip = str(self.ipc_dir / "kernel")
             self.connection_file = str(self.ipc_dir / "connection.json")
