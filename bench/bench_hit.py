@@ -1,6 +1,7 @@
 """Benchmark: where a training-cache hit's time goes, phase by phase.
 
     python bench/bench_hit.py [--repeat 2] [--submission solutions/dropout-batchnorm]
+    python bench/bench_hit.py --batch 4 12   # the marginal cost of a hit in batch, warm workers and cache
 
 Grades the submission once to fill a private training cache (not counted), then ``--repeat``
 times more, every training reused, in this process, with timers around the grader's own steps:
@@ -127,11 +128,47 @@ def grade_once(submission_path: Path, workdir: Path, cache) -> tuple[float, floa
     return time.perf_counter() - t0, _cpu_seconds() - cpu0, report
 
 
+def batch_marginal(sizes: list, scratch: Path) -> None:
+    """The issue's measure of a hit in batch: classes of ``sizes`` copies of the submission graded
+    by `python -m grader batch` with a training cache already warm; the marginal cost of one more
+    submission is the difference in wall time over the difference in size, times the cores."""
+    import subprocess
+
+    from common import env
+
+    cache = scratch / "batch-cache"
+    seconds = {}
+    for n in [1, *sizes]:  # the class of 1 warms the cache
+        course = scratch / f"class-{n}"
+        for i in range(n):
+            shutil.copytree(SOLUTIONS, course / "submitted" / f"student{i:04d}" / SOLUTIONS.name)
+        shutil.copy(ROOT / "nbgrader_config.py", course)
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", SOLUTIONS.name, "--force"],
+                       cwd=course, env=env(), capture_output=True)
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "grader", "batch", str(course), "--cache-dir", str(cache)],
+                              cwd=ROOT, env=env(), capture_output=True, text=True)
+        seconds[n] = time.perf_counter() - t0
+        print(f"batch, class of {n}: {seconds[n]:.1f} s ({done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]})",
+              flush=True)
+    small, large = sizes[0], sizes[-1]
+    cores = os.cpu_count() or 1
+    marginal = (seconds[large] - seconds[small]) / (large - small)
+    print(f"marginal cost of one more submission in batch: {marginal:.1f} s wall x {cores} cores = "
+          f"{marginal * cores:.1f} core-s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--submission", type=Path, default=SOLUTIONS)
+    parser.add_argument("--batch", type=int, nargs=2, metavar=("SMALL", "LARGE"),
+                        help="instead: the marginal cost in `python -m grader batch` (classes of SMALL and LARGE)")
     args = parser.parse_args()
+    if args.batch:
+        with tempfile.TemporaryDirectory(prefix="kit-bench-batch-") as scratch:
+            batch_marginal(list(args.batch), Path(scratch))
+        return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
@@ -153,6 +190,12 @@ def main() -> int:
             timers = Timers()
             with instrumented(timers):
                 wall, cpu, report = grade_once(submission_path, Path(scratch) / "work", cache)
+            from grader.feedback.report import to_html  # what a batch worker adds: the feedback page
+
+            t1 = time.perf_counter()
+            to_html(report, "bench")
+            timers.notebook = "submission"
+            timers.add("feedback page (batch: to_html, its plots)", time.perf_counter() - t1)
             reused = sorted(q for nb in report.notebooks if nb.run for q in nb.run.reused)
             runs.append((wall, cpu, timers.seconds, reused))
             print(f"hit: {wall:.1f} s wall, {cpu:.1f} core-s, trainings reused: {', '.join(reused) or 'none'}",
