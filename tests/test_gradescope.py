@@ -159,7 +159,8 @@ def test_an_upload_without_the_notebooks_says_what_to_upload(autograder):
     with use("en"):
         said = t("gradescope.nothing", files="wine.ipynb, spotify.ipynb")
     assert results["score"] == 0 and said in results["output"]
-    assert results["tests"] and all(test["status"] == "failed" and test["output"] == said for test in results["tests"])
+    scored = [test for test in results["tests"] if "manual" not in test["tags"]]
+    assert scored and all(test["status"] == "failed" and said in test["output"] for test in scored)
     assert sum(test["max_score"] for test in results["tests"]) == 15
 
 

@@ -11,7 +11,7 @@ from grader.grading.results import QuestionResult
 from grader.feedback.overview import CSV_NAME, HTML_NAME, JSON_NAME, records_from_kit_grades, write_overview
 from grader.lesson.questions import BY_ID, QUESTIONS
 from grader.judging.reference import band
-from grader.grading.submission import NotebookResult, SubmissionReport, _failed
+from grader.grading.submission import NotebookResult, SubmissionReport, failed_results
 from test_architecture import build
 
 
@@ -54,14 +54,14 @@ def course(tmp_path):
         "carol": [_spotify((_answer("spotify dropout before dense")[1], 0.0), good_q3)],
         "dan": [_spotify((_answer("spotify dropout before dense")[1].replace("Dropout(0.3)", "Dropout(0.3 )"), 0.0),
                          (_answer("concrete BN after each hidden dense")[1], 0.0))],
-        "dave": [NotebookResult("spotify", "spotify.ipynb", _failed("spotify", "spotify.ipynb is not valid JSON"),
+        "dave": [NotebookResult("spotify", "spotify.ipynb", failed_results("spotify", "spotify.ipynb is not valid JSON"),
                                 error="spotify.ipynb is not valid JSON")],
         "eve": [_spotify(good_q1, (good_q3[0], 1e3 * band("spotify_q3").threshold))],
     }
     folder = tmp_path / "kit-grades"
     folder.mkdir()
     for student, notebooks in reports.items():
-        missing = NotebookResult("wine", None, _failed("wine", "wine.ipynb is missing from the submission."),
+        missing = NotebookResult("wine", None, failed_results("wine", "wine.ipynb is missing from the submission."),
                                  error="wine.ipynb is missing from the submission.", missing=True)
         result = SubmissionReport(f"submitted/{student}", notebooks=[missing, *notebooks]).to_dict()
         result["student"] = student

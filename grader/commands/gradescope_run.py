@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 from ..assignments import by_key
-from ..base.i18n import t, use
-from ..base.kinds import CodingQuestion, FreeResponse
+from ..base.i18n import normalize, t, use
 from ..feedback.report import answer_text, json_safe, summary, to_html
-from ..grading.submission import grade, identify
+from ..grading.submission import NotebookResult, SubmissionReport, failed_results, grade, identify
 from ..judging.verdict import table_text
 from ..running.harness import SubmissionError
 from ..running.sandbox import GraderUnavailable
@@ -115,23 +114,15 @@ def results_of(report, config: dict, set_aside: list, seconds: float) -> dict:
 
 
 def nothing_to_grade(unit, config: dict, set_aside: list, seconds: float) -> dict:
-    """No notebook of the assignment in the upload: every part failed, and the output says what
-    to upload, so the student can resubmit."""
+    """No notebook of the assignment in the upload: the report of a submission whose notebooks are
+    all missing (every part failed, saying what to upload), so the student can resubmit."""
     files = ", ".join(f"{name}.ipynb" for name in unit.notebooks)
-    with use(config["lang"]):
+    language = normalize(config.get("feedback_lang")) or normalize(config["lang"])
+    with use(language):
         said = t("gradescope.nothing", files=files)
-        tests = []
-        for q in unit.questions:
-            if isinstance(q, FreeResponse):
-                continue
-            parts = ({"architecture": q.points_architecture, "val_loss": q.points_val_loss}
-                     if isinstance(q, CodingQuestion) else {"check": q.points})
-            for name, points in parts.items():
-                tests.append({"name": f"{q.heading} · {t(PART_LABELS[name])}", "score": 0, "max_score": points,
-                              "status": "failed", "output": said, "output_format": "md", "tags": [q.id, name],
-                              "visibility": "visible"})
-    return {"score": 0, "execution_time": round(seconds), "output": "\n\n".join([said, *set_aside]),
-            "output_format": "md", "stdout_visibility": "hidden", "tests": tests}
+    report = SubmissionReport("submission", language=language, assignment=unit, notebooks=[
+        NotebookResult(name, None, failed_results(name, said), error=said, missing=True) for name in unit.notebooks])
+    return results_of(report, config, set_aside, seconds)
 
 
 def run(root: Path) -> int:

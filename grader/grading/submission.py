@@ -180,7 +180,8 @@ def find_notebooks(target: Path, assignment: Assignment | None = None) -> tuple:
     return unit, found
 
 
-def _failed(notebook: str, message: str) -> list[QuestionResult]:
+def failed_results(notebook: str, message: str) -> list[QuestionResult]:
+    """Every question of ``notebook`` failed with ``message`` (a notebook that could not be graded)."""
     from ..base.kinds import CodingQuestion, FreeResponse
 
     results = []
@@ -255,7 +256,7 @@ def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progr
             t0 = time.perf_counter()
             if name not in found:
                 missing = t("submission.missing", notebook=name)
-                report.notebooks.append(NotebookResult(name, None, _failed(name, missing), error=missing,
+                report.notebooks.append(NotebookResult(name, None, failed_results(name, missing), error=missing,
                                                        missing=True))
                 continue
             folder = Path(workdir or scratch) / name
@@ -266,7 +267,7 @@ def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progr
                                    memory_limit=memory_limit, progress=progress,
                                    architecture_gate=architecture_gate, training=training)
             except SubmissionError as error:
-                report.notebooks.append(NotebookResult(name, str(found[name]), _failed(name, str(error)), error=str(error),
+                report.notebooks.append(NotebookResult(name, str(found[name]), failed_results(name, str(error)), error=str(error),
                                                        seconds=time.perf_counter() - t0))
                 continue
             report.notebooks.append(NotebookResult(name, str(found[name]), grade_notebook(run),
