@@ -54,6 +54,33 @@ def test_a_second_writer_of_the_same_key_keeps_the_first_entry(tmp_path):
     assert [p.name for p in (tmp_path / "cache" / key[:2]).iterdir()] == [key]  # no staging folder left
 
 
+def test_a_full_disk_stores_nothing_and_leaves_nothing_half_written(tmp_path, monkeypatch):
+    """The second file cannot be written (no space left): put says so (None), no staging folder
+    stays, and what was stored before is still found."""
+    import errno
+    import shutil
+
+    cache = TrainingCache(tmp_path / "cache")
+    kept = "34" * 32
+    cache.put(kept, result_folder(tmp_path, "kept"))
+    copies = []
+
+    def copy_until_full(source, target):
+        copies.append(target)
+        if len(copies) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real_copy(source, target)
+
+    real_copy = shutil.copyfile
+    monkeypatch.setattr(shutil, "copyfile", copy_until_full)
+    key = "56" * 32
+    assert cache.put(key, result_folder(tmp_path, "full")) is None
+    assert len(copies) == 2
+    assert [p.name for p in (tmp_path / "cache" / key[:2]).iterdir()] == []
+    monkeypatch.undo()
+    assert cache.get(key).folder is None and cache.get(kept).folder is not None
+
+
 def test_least_recently_used_entries_are_evicted_beyond_the_bound(tmp_path):
     unbounded = TrainingCache(tmp_path / "cache")
     keys = [f"{i:02d}" * 32 for i in range(3)]

@@ -526,7 +526,8 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
                 return None
             finally:
                 watcher.stop()
-            entry, how = training.cache.put(key, result), t("training.stored")
+            entry = training.cache.put(key, result)
+            entry, how = (entry, t("training.stored")) if entry else (result, t("training.not-stored"))
         else:
             entry, how = found.folder, t("training.reused")
             run.reused.add(qid)

@@ -327,14 +327,22 @@ class TrainingCache:
         shutil.rmtree(entry, ignore_errors=True)
         return Lookup(None, damaged=f"a damaged cache entry was discarded and the model retrained: {why}")
 
-    def put(self, key: str, result: Path) -> Path:
-        entry = self._entry(key)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
-        for name in ENTRY_FILES:
-            shutil.copyfile(result / name, staging / name)
-        (staging / "entry.json").write_text(json.dumps(
-            {"key": key, "created": time.time(), "sha256": {n: _sha256_file(staging / n) for n in ENTRY_FILES}}))
+    def put(self, key: str, result: Path) -> Path | None:
+        """Store the trainer's ``result`` under ``key``; the entry, or None when it could not be
+        written (a full disk, a read-only folder): then nothing half-written stays, and the caller
+        uses ``result`` itself. A grade never depends on the cache."""
+        entry, staging = self._entry(key), None
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
+            for name in ENTRY_FILES:
+                shutil.copyfile(result / name, staging / name)
+            (staging / "entry.json").write_text(json.dumps(
+                {"key": key, "created": time.time(), "sha256": {n: _sha256_file(staging / n) for n in ENTRY_FILES}}))
+        except OSError:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            return None
         try:
             os.rename(staging, entry)
         except OSError:  # another writer was first: keep theirs
@@ -343,9 +351,14 @@ class TrainingCache:
         return entry
 
     def evict(self) -> None:
-        entries = [(p.joinpath("entry.json").stat().st_mtime if p.joinpath("entry.json").exists() else 0, p)
-                   for p in self.folder.glob("??/*") if p.is_dir() and not p.name.startswith(".")]
-        sizes = {p: sum(f.stat().st_size for f in p.iterdir() if f.is_file()) for _, p in entries}
+        """The least recently used entries go until the cache fits ``max_bytes``. Other graders may
+        evict at the same time: an entry that vanishes meanwhile is simply gone."""
+        try:
+            entries = [(p.joinpath("entry.json").stat().st_mtime if p.joinpath("entry.json").exists() else 0, p)
+                       for p in self.folder.glob("??/*") if p.is_dir() and not p.name.startswith(".")]
+            sizes = {p: sum(f.stat().st_size for f in p.iterdir() if f.is_file()) for _, p in entries}
+        except OSError:
+            return
         total = sum(sizes.values())
         for _, path in sorted(entries, key=lambda item: item[0]):
             if total <= self.max_bytes:
