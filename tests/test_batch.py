@@ -142,7 +142,7 @@ def test_parallel_results_are_identical_to_one_by_one(classes):
     assert a["alice"]["points"] == 10 and a["bob"]["points"] == 0
     assert a["carol"]["points"] == 0
     messages = {s: " ".join(q["message"] for nb in r["notebooks"] for q in nb["questions"]) for s, r in a.items()}
-    assert "use rate=0.3" in messages["carol"]
+    assert "is not the question's rate=0.3" in messages["carol"]
     assert "not valid JSON" in messages["dave"]
     assert "kernel died" in messages["erin"] and "still the starter model" in messages["erin"]
     assert "not a notebook of the dropout-batchnorm assignment" in messages["frank"]

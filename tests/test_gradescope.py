@@ -224,7 +224,7 @@ def test_a_hostile_upload_reads_no_secret_and_cannot_write_its_own_grade(autogra
     jsonschema.validate(results, SCHEMA)
     assert results["score"] == 0
     outputs = "\n".join(test["output"] for test in results["tests"])
-    assert "raised RuntimeError: wrote: " in outputs, outputs[-3000:]  # it tried; what it wrote (if anything)
+    assert "raised RuntimeError with the message “wrote: " in outputs, outputs[-3000:]  # it tried; what it wrote (if anything)
     # was the sandbox's own throwaway copy: the real files are unchanged.
     every_probe_denied(planted, outputs.replace("\\'", "'"))
     assert {path: path.read_bytes() for path in before} == before

@@ -34,7 +34,7 @@ KERNEL_CASES = [
     ("wrong input shape", "model = keras.Sequential([keras.Input(shape=(5,)), layers.Dense(128, activation='relu'), "
      "layers.Dropout(0.3), layers.Dense(64, activation='relu'), layers.Dropout(0.3), layers.Dense(1)])",
      "expects 5 input features", 60),
-    ("exception", "raise ValueError('boom')", "your answer cell of spotify Q1 (spotify_q1_model) raised ValueError: boom", 60),
+    ("exception", "raise ValueError('boom')", "your answer cell of spotify Q1 (spotify_q1_model) raised ValueError with the message “boom”", 60),
     ("syntax error", "model = keras.Sequential([", "raised SyntaxError", 60),
     ("missing package", "import a_package_that_is_not_installed", "raised ModuleNotFoundError", 60),
     ("endless loop", "while True:\n    pass", "ran longer than the time limit", 20),
@@ -146,7 +146,7 @@ def test_broken_notebook_in_a_folder_fails_only_its_own_questions(tmp_path):
     report = grade(folder)
     found = messages(report)
     assert "not valid JSON" in found["wine_q1"]
-    assert "ValueError: boom" in found["spotify_q1"] and "starter model" in found["spotify_q3"]
+    assert "ValueError with the message “boom”" in found["spotify_q1"] and "starter model" in found["spotify_q3"]
 
 
 def test_old_format_reordered_and_deleted_cells_are_graded_as_released(tmp_path):

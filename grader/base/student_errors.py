@@ -15,7 +15,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _KERAS_PREAMBLE = re.compile(r"^\s*Exception encountered when calling [^\n]*?\.?\s*$", re.MULTILINE)
 _KERAS_ARGUMENTS = re.compile(r"\n\s*Arguments received by .*", re.DOTALL)
 _LONG_REPR = re.compile(r"<[^<>\n]{40,}>")  # "<Variable path=..., value=[...]>": an object dump
-MAX_LINE = 240  # characters of the first line a student reads
+MAX_LINE = 500  # characters of the first line a student reads (the harness keeps 500 of a message)
 
 
 def plain(text: str) -> str:
