@@ -1,0 +1,226 @@
+"""Soak benchmark: a whole class through `python -m grader batch`, once cleanly and once with faults.
+
+    python bench/bench_class.py [--students 40] [--keep DIR]
+
+The class is shaped like the real ones (bench_batch.make_class: most hand in the solutions, some
+the untouched starters, some the right models written in other forms). It is graded twice, each
+with a cold training cache of its own:
+
+  clean   no fault; its grades are the reference
+  faults  the same class, while grading:
+            Ctrl-C (SIGINT to the command's process group) once a quarter of the class is
+            recorded, then the command run again, which resumes;
+            a cache entry corrupted on disk before the second run;
+            kill -9 of a Dask worker while it grades a submission;
+            a training cache on a file system that is full (a 1 MB tmpfs) for a third run
+            with --force on a few students (skipped, with the reason, where tmpfs cannot be
+            mounted)
+
+Afterwards it checks that every student was graded exactly once with grades identical to the
+clean run (points, messages, val_loss), that nothing half-written is left (no .partial file in
+kit-grades/, one gradebook submission per student, no staging folder and no entry that fails
+its checksum in the cache), and prints submissions per minute, cold and warm (a rerun of the
+clean class with --force on its warm cache), and what was retried and why.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_batch import grades, make_class  # noqa: E402
+from common import ROOT, env  # noqa: E402
+
+
+def batch(course: Path, cache: Path, *extra: str, background: bool = False):
+    command = [sys.executable, "-m", "grader", "batch", str(course), "--cache-dir", str(cache), *extra]
+    if background:
+        return subprocess.Popen(command, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+    return subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True)
+
+
+def recorded(course: Path) -> int:
+    return len(list((course / "kit-grades").glob("*.json")))
+
+
+def wait_until(condition, timeout: float, every: float = 0.5) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
+
+
+def descendants(pid: int) -> list:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def dask_workers(pid: int) -> list:
+    """The worker processes of the command's local cluster: they run the kernels (ipykernel)."""
+    workers = []
+    for process in descendants(pid):
+        try:
+            if any("ipykernel" in " ".join(child.cmdline()) for child in process.children(recursive=True)):
+                if "ipykernel" not in " ".join(process.cmdline()) and "bwrap" not in process.name():
+                    workers.append(process)
+        except Exception:  # noqa: BLE001 - a process that ended meanwhile
+            continue
+    # the innermost of them: the worker itself, not the nanny that started it
+    return [p for p in workers if not any(q.ppid() == p.pid for q in workers)]
+
+
+def corrupt_one_entry(cache: Path) -> Path | None:
+    entries = sorted(p for p in cache.glob("??/*") if p.is_dir() and not p.name.startswith("."))
+    if not entries:
+        return None
+    target = entries[0] / "variables.npz"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    return target
+
+
+def half_written(course: Path, cache: Path) -> list:
+    """What a fault may have left half-done: partial files, duplicate gradebook rows, staging
+    folders or entries that fail their checksum in the cache."""
+    sys.path.insert(0, str(ROOT))
+    from grader.running.training_cache import TrainingCache
+
+    found = [str(p) for p in (course / "kit-grades").glob("*.partial")]
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute("SELECT student_id, COUNT(*) FROM submitted_assignment GROUP BY student_id "
+                          "HAVING COUNT(*) > 1").fetchall()
+    found += [f"gradebook: {student} has {n} submissions" for student, n in rows]
+    found += [f"cache staging folder {p}" for p in cache.glob("??/.*")]
+    store = TrainingCache(cache)
+    for entry in cache.glob("??/*"):
+        if entry.is_dir() and not entry.name.startswith(".") and store.get(entry.name).folder is None:
+            found.append(f"cache entry {entry.name} failed its checksum")
+    return found
+
+
+def tmpfs(folder: Path, size: str = "1m") -> str | None:
+    """Mount a small tmpfs at ``folder``; None when mounted, else why not."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    return None if done.returncode == 0 else (done.stderr.strip() or f"mount exited {done.returncode}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="kit-bench-class-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    log = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        log.append(line)
+
+    clean, faulty = scratch / "clean", scratch / "faults"
+    make_class(clean, args.students)
+    shutil.copytree(clean, faulty)
+    say(f"a class of {args.students} in {scratch}")
+
+    t0 = time.perf_counter()
+    done = batch(clean, scratch / "cache-clean")
+    cold = time.perf_counter() - t0
+    assert done.returncode == 0, done.stderr[-3000:]
+    t0 = time.perf_counter()
+    done = batch(clean, scratch / "cache-clean", "--force")
+    warm = time.perf_counter() - t0
+    assert done.returncode == 0, done.stderr[-3000:]
+    say(f"clean, cold cache: {cold:.0f} s, {60 * args.students / cold:.1f} submissions/min, "
+        f"{cold / args.students:.1f} s/submission")
+    say(f"clean, warm cache (--force): {warm:.0f} s, {60 * args.students / warm:.1f} submissions/min, "
+        f"{warm / args.students:.1f} s/submission")
+    reference = grades(clean)
+
+    cache = scratch / "cache-faults"
+    faults, retried = [], []
+    # 1. Ctrl-C once a quarter of the class is recorded
+    command = batch(faulty, cache, background=True)
+    quarter = max(1, args.students // 4)
+    if wait_until(lambda: recorded(faulty) >= quarter, timeout=3600):
+        os.killpg(command.pid, signal.SIGINT)
+        faults.append(f"Ctrl-C after {recorded(faulty)} recorded")
+    try:
+        out, err = command.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(command.pid, signal.SIGKILL)
+        out, err = command.communicate()
+        faults.append("the interrupted command did not stop within 300 s: killed")
+    say(f"after Ctrl-C: exit {command.returncode}, {recorded(faulty)} recorded; half-written: "
+        f"{half_written(faulty, cache) or 'nothing'}")
+    # 2. a corrupted cache entry, then the rerun, with a worker killed mid-submission
+    corrupted = corrupt_one_entry(cache)
+    faults.append(f"corrupted {corrupted}" if corrupted else "no cache entry yet to corrupt")
+    command = batch(faulty, cache, background=True)
+    before = recorded(faulty)
+    killed = None
+
+    def a_worker_is_grading():
+        workers = dask_workers(command.pid)
+        return workers[0] if workers and recorded(faulty) > before else None
+
+    if wait_until(lambda: a_worker_is_grading() is not None, timeout=3600, every=1.0):
+        victim = a_worker_is_grading()
+        if victim is not None:
+            killed = victim.pid
+            os.kill(victim.pid, signal.SIGKILL)
+            faults.append(f"kill -9 of worker process {killed} while it graded")
+    out, err = command.communicate(timeout=7200)
+    retried += [line for line in err.splitlines() if "graded again" in line]
+    say(f"rerun: exit {command.returncode}, {recorded(faulty)} recorded "
+        f"({out.strip().splitlines()[-1] if out.strip() else err[-500:]})")
+    # 3. a full file system under the training cache, for a few students graded again
+    full = scratch / "full-cache"
+    why = tmpfs(full)
+    if why is None:
+        few = sorted((faulty / "kit-grades").glob("*.json"))[:3]
+        for path in few:
+            path.unlink()  # these students are graded again, with nowhere to store a training
+        done = batch(faulty, full)
+        faults.append(f"a full training cache (1 MB tmpfs) for {len(few)} students graded again: "
+                      f"exit {done.returncode}")
+        subprocess.run(["umount", str(full)], capture_output=True)
+    else:
+        faults.append(f"full file system: skipped ({why})")
+
+    same = grades(faulty) == reference
+    left = half_written(faulty, cache)
+    say("\nfaults injected: " + "; ".join(faults))
+    say("retried: " + ("; ".join(retried) if retried else "none reported"))
+    say(f"every student graded exactly once: {recorded(faulty) == args.students}")
+    say(f"grades identical to the clean run: {same}")
+    if not same:
+        differ = sorted(s for s in reference if grades(faulty).get(s) != reference[s])
+        say(f"  differing: {', '.join(differ)}")
+    say(f"half-written after the faults: {left or 'nothing'}")
+    (scratch / "bench_class.json").write_text(json.dumps({"log": log}, indent=1))
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if same and not left and recorded(faulty) == args.students else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
