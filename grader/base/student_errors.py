@@ -33,7 +33,7 @@ def first_line(message: str) -> str:
 
 
 def described(ename: str, evalue: str) -> str:
-    """'a ValueError, saying “…”': the type, then the message's first line; never Python's
+    """'ValueError with the message “…”': the type, then the message's first line; never Python's
     'ValueError: …' form, which reads as a crash of the tool rather than feedback."""
     line = first_line(evalue)
     if not ename:

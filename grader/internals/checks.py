@@ -387,8 +387,8 @@ def observe_batchnorm_layer(layer_class, momentum: float = MOMENTUM, epsilon: fl
     used = _uses_forbidden(layer_class, FORBIDDEN["batchnorm"])
     if used:
         return failure("internals.forbidden", "uses-keras-layer", name=used)
-    cases = []
-    for case, batches in training_batches():
+    cases, every_case = [], list(training_batches())
+    for case, batches in every_case:
         x, stage = batches[0], {"doing": "internals.doing.create"}
         try:
             layer = layer_class(momentum=momentum, epsilon=epsilon)
@@ -402,7 +402,7 @@ def observe_batchnorm_layer(layer_class, momentum: float = MOMENTUM, epsilon: fl
             return dict(failure("internals.bn.weight-missing", "bn-weight-missing", name=str(missing).strip("'")),
                         cases=cases)
         except Exception as error:  # noqa: BLE001 - the student's code: say what it raised
-            if x.ndim == 3 and len(cases) == len(dict(training_batches())) - 1:  # every 2-D batch went through
+            if x.ndim == 3 and len(cases) == len(every_case) - 1:  # every 2-D batch went through
                 return dict(raised(error, stage["doing"], x.shape, key="internals.bn.fails-on-3d",
                                    mistake="bn-fails-on-3d"), cases=cases)
             return dict(raised(error, stage["doing"], x.shape), cases=cases)
