@@ -368,8 +368,10 @@ class _Session:
         except GraderUnavailable:
             raise
         except DeadKernelError as error:
+            _unless_the_fork_server_stopped(client, self.run.notebook)
             self._kernel_died(error)
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start or talk
+            _unless_the_fork_server_stopped(client, self.run.notebook)
             self._kernel_lost(error, kernel_started)
 
     def finish(self) -> NotebookRun:
@@ -487,6 +489,14 @@ class _Session:
         index = self.code_cells[min(self.position, len(self.code_cells) - 1)][0]
         self.run.problems.append(CellProblem("kernel", index + 1, "dead kernel", type(error).__name__, str(error)[:300]))
         self.position = len(self.code_cells)  # no further kernel
+
+
+def _unless_the_fork_server_stopped(client, notebook: str) -> None:
+    """A kernel forked from the fork server dies with it: the grader's failure, not the student's."""
+    server = getattr(client.kernel_manager_class, "fork_server", None)
+    if server is not None and not server.alive():
+        raise GraderUnavailable(f"The kit's fork server stopped while {notebook} was being graded, and its kernel "
+                                "with it. No grade was recorded; grade this submission again.")
 
 
 def _train_via_cache(client, cell, index: int, question, folder: Path, training, run: NotebookRun, say):

@@ -13,12 +13,15 @@ that a grader that cannot work stops with a clear error instead of blaming the s
 """
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -155,11 +158,20 @@ def kernel_environment(base: dict, workdir: Path, sandboxed: bool, home: Path | 
 
 def bwrap_arguments(workdir: Path, ipc_dir: Path, exposure: Exposure) -> list[str]:
     """bubblewrap's command line for one kernel: an empty root with only what grading needs."""
+    return _bwrap_arguments([workdir, ipc_dir], exposure)
+
+
+def _bwrap_arguments(writable, exposure: Exposure, keep_caps=()) -> list[str]:
+    """An empty root with the system, Python, the kit and the data read-only and ``writable``
+    read-write. ``keep_caps``: capabilities kept inside the sandbox's own user namespace (the fork
+    server needs them to build each kernel's namespaces; kernels never have any)."""
     args = [status().bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc", "--hostname", "sandbox",
             # in its own PID namespace the kernel's parent is pid 1, which ipykernel would take for
             # a dead parent; --die-with-parent does that job instead
             "--unsetenv", "JPY_PARENT_PID"]
+    if keep_caps:
+        args += ["--unshare-user"] + [a for cap in keep_caps for a in ("--cap-add", cap)]
     binds: list[tuple[str, list[str]]] = []
     for path in SYSTEM_PATHS:
         if os.path.islink(path):
@@ -175,7 +187,7 @@ def bwrap_arguments(workdir: Path, ipc_dir: Path, exposure: Exposure) -> list[st
     binds.append((manifest, ["--ro-bind", manifest, manifest]))
     for name, source in exposure.data_files:
         binds.append((f"{DATA_MOUNT}/{name}", ["--ro-bind", str(source), f"{DATA_MOUNT}/{name}"]))
-    for path in (workdir, ipc_dir):
+    for path in writable:
         binds.append((str(path), ["--bind", str(path), str(path)]))
     # Parents before children, so that a folder bound inside another (a virtual environment inside
     # the kit's clone, a kit under /tmp) is mounted on top of it, never hidden by it.
@@ -198,6 +210,130 @@ def verified_data_files() -> tuple:
     from ..base import data
 
     return tuple((name, data.locate(name)) for name in data.manifest())
+
+
+# ---------------------------------------------------------------------------------------------
+# The fork server: kernels forked, already warm, in a sandbox of their own (see fork_server.py)
+# ---------------------------------------------------------------------------------------------
+
+FORK_SERVER_ENV = "DROPOUT_KIT_FORK_SERVER"  # "auto" (default) or "off": every kernel starts cold
+FORK_SERVER_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_NET_ADMIN")  # inside its user namespace only
+LAUNCHER = Path(__file__).resolve().parent / "fork_launcher.py"
+
+
+class ForkServerUnavailable(RuntimeError):
+    """The fork server did not start; kernels start the usual way instead."""
+
+
+class ForkServer:
+    """A warm process, in the sandbox a kernel gets, from which this grading process's kernels are
+    forked. It sees the grading process's temporary folder, where every kernel's working and
+    socket folders are; each forked kernel covers it and sees only its own two."""
+
+    def __init__(self, exposure: Exposure, start_timeout: float = 180):
+        self.exposure = exposure
+        self.tmp_root = os.path.realpath(tempfile.gettempdir())
+        self.folder = Path(tempfile.mkdtemp(prefix="kit-fork-"))
+        self.socket = self.folder / "server.sock"
+        self.log = self.folder / "server-stderr.txt"
+        home = self.folder / "home"
+        home.mkdir()
+        args = _bwrap_arguments([self.tmp_root], exposure, keep_caps=FORK_SERVER_CAPS)
+        read_only = [p for p in python_paths() + [str(KIT_PACKAGE)] if _under(p, [self.tmp_root, "/tmp"])]
+        env = kernel_environment(dict(os.environ), self.folder, True, home)
+        command = args + [sys.executable, "-m", "grader.running.fork_server", str(self.socket), self.tmp_root,
+                          json.dumps(read_only)]
+        # Started from a thread that lives as long as the server: bubblewrap's --die-with-parent
+        # follows the thread that started it, and a grading thread may end before the server.
+        started, failure = threading.Event(), []
+
+        def keeper():
+            try:
+                with open(self.log, "w") as log:
+                    self.process = subprocess.Popen(command, env=env, cwd=self.folder, stdin=subprocess.DEVNULL,
+                                                    stdout=subprocess.PIPE, stderr=log, text=True)
+            except OSError as error:
+                failure.append(error)
+                return
+            finally:
+                started.set()
+            self.process.wait()
+
+        threading.Thread(target=keeper, name="kit-fork-server", daemon=True).start()
+        started.wait()
+        if failure:
+            raise ForkServerUnavailable(f"the fork server did not start: {failure[0]}")
+        self._wait_ready(start_timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        import select
+
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        self.process.stdout.close()
+        if "kit-fork-server-ready" not in line:
+            self.close()
+            lines = [x for x in self.log.read_text(errors="replace").splitlines() if x.strip()][-3:] \
+                if self.log.exists() else []
+            raise ForkServerUnavailable("the fork server did not start" + (f": {' | '.join(lines)}" if lines else ""))
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def serves(self, *paths: Path) -> bool:
+        """Can a kernel with these folders be forked here? (They must be in the temporary folder.)"""
+        return self.alive() and all(_under(os.path.realpath(p), [self.tmp_root]) for p in paths)
+
+    def command(self, kernel_cmd, memory_limit: int | None) -> list:
+        return [sys.executable, "-I", "-S", str(LAUNCHER), str(self.socket), str(int(memory_limit or 0))] + list(kernel_cmd)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _under(path: str, folders) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+_fork_servers: dict = {}
+_fork_lock = threading.Lock()
+_fork_failed: dict = {}
+
+
+def fork_server(exposure: Exposure) -> ForkServer | None:
+    """This process's fork server for ``exposure``, started on first use; None where kernels must
+    start the usual way (no sandbox, turned off, or the server cannot start: said once)."""
+    if os.environ.get(FORK_SERVER_ENV, "auto").lower() == "off" or not available():
+        return None
+    # The server imported TensorFlow under this environment (threads, logging): a kernel asked for
+    # under another gets a server started under it.
+    key = (exposure, tuple(sorted(kernel_environment(dict(os.environ), Path("/"), True).items())))
+    with _fork_lock:
+        server = _fork_servers.get(key)
+        if server is not None and server.alive():
+            return server
+        if key in _fork_failed:
+            return None
+        for other in [k for k in _fork_servers if k[0] == exposure]:
+            _fork_servers.pop(other).close()
+        try:
+            server = _fork_servers[key] = ForkServer(exposure)
+        except (ForkServerUnavailable, OSError) as error:
+            _fork_failed[key] = str(error)
+            print(f"note: kernels start without the fork server ({error}); grading is slower.", file=sys.stderr)
+            return None
+        return server
+
+
+@atexit.register
+def close_fork_servers() -> None:
+    with _fork_lock:
+        for server in _fork_servers.values():
+            server.close()
+        _fork_servers.clear()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,12 +368,12 @@ _swept = False
 
 
 def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposure: Exposure | None = None,
-                         hide_reference: bool = True, blocking: bool = False, extra_env=None):
+                         hide_reference: bool = True, blocking: bool = False, extra_env=None, fork: bool = True):
     """A jupyter_client kernel manager whose kernels start in the sandbox (when one can run),
     under a memory limit, with the allow-listed environment, talking over Unix sockets.
     ``blocking``: the synchronous manager (for a kernel driven directly, not through nbclient);
     ``extra_env``: variables the kit sets for these kernels (a dict, or a function that returns
-    one when a kernel starts)."""
+    one when a kernel starts); ``fork``: fork kernels from the warm fork server where it runs."""
     from jupyter_client.manager import AsyncKernelManager, KernelManager
 
     class SandboxedKernelManager(KernelManager if blocking else AsyncKernelManager):
@@ -265,6 +401,10 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
             home.mkdir(exist_ok=True)
             kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, sandboxed, home),
                              **((extra_env() if callable(extra_env) else extra_env) or {}))
+            server = fork_server(seen) if fork and sandboxed else None
+            if server is not None and server.serves(workdir, self.ipc_dir):
+                type(self).fork_server = server  # a kernel that dies with its server is not the student's doing
+                return await super()._async_launch_kernel(server.command(kernel_cmd, memory_limit), **kw)
             prefix = memory_prefix(memory_limit)
             if sandboxed:
                 prefix += bwrap_arguments(workdir, self.ipc_dir, seen)
@@ -297,7 +437,7 @@ def __getattr__(name: str):
     if name == "NbgraderKernelManager":
         global NbgraderKernelManager
         NbgraderKernelManager = kernel_manager_class(DEFAULT_MEMORY_LIMIT, hide_reference=False,
-                                                     extra_env=nbgrader_kernel_env)
+                                                     extra_env=nbgrader_kernel_env, fork=False)
         return NbgraderKernelManager
     raise AttributeError(name)
 
