@@ -137,7 +137,7 @@ def batch_marginal(sizes: list, scratch: Path) -> None:
     from common import env
 
     cache = scratch / "batch-cache"
-    seconds = {}
+    seconds, busy = {}, {}
     for n in [1, *sizes]:  # the class of 1 warms the cache
         course = scratch / f"class-{n}"
         for i in range(n):
@@ -145,17 +145,25 @@ def batch_marginal(sizes: list, scratch: Path) -> None:
         shutil.copy(ROOT / "nbgrader_config.py", course)
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", SOLUTIONS.name, "--force"],
                        cwd=course, env=env(), capture_output=True)
-        t0 = time.perf_counter()
+        t0, b0 = time.perf_counter(), _machine_busy_seconds()
         done = subprocess.run([sys.executable, "-m", "grader", "batch", str(course), "--cache-dir", str(cache)],
                               cwd=ROOT, env=env(), capture_output=True, text=True)
-        seconds[n] = time.perf_counter() - t0
-        print(f"batch, class of {n}: {seconds[n]:.1f} s ({done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]})",
-              flush=True)
+        seconds[n], busy[n] = time.perf_counter() - t0, _machine_busy_seconds() - b0
+        print(f"batch, class of {n}: {seconds[n]:.1f} s, the machine busy {busy[n]:.1f} core-s "
+              f"({done.stdout.strip().splitlines()[-1] if done.stdout else done.stderr[-300:]})", flush=True)
     small, large = sizes[0], sizes[-1]
     cores = os.cpu_count() or 1
     marginal = (seconds[large] - seconds[small]) / (large - small)
     print(f"marginal cost of one more submission in batch: {marginal:.1f} s wall x {cores} cores = "
-          f"{marginal * cores:.1f} core-s")
+          f"{marginal * cores:.1f} core-s; CPU the machine spent: "
+          f"{(busy[large] - busy[small]) / (large - small):.1f} core-s")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time the whole machine spent (all processes, all cores) since boot, from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:

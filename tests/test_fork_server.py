@@ -197,3 +197,40 @@ def test_a_fork_server_that_cannot_start_leaves_kernels_starting_cold(monkeypatc
     monkeypatch.setenv(sandbox.FORK_SERVER_ENV, "off")
     monkeypatch.setattr(sandbox, "_fork_failed", {})
     assert sandbox.fork_server(exposure) is None and capsys.readouterr().err == ""
+
+
+AUDIT = r"""
+import importlib, json, os, sys
+from grader.running.fork_server import PRELOAD, PRELOAD_KIT
+for name in PRELOAD:
+    importlib.import_module(name)
+opened, read = [], []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" and isinstance(args[0], str) else None)
+
+class Watched(type(os.environ)):
+    def __getitem__(self, key):
+        read.append(key)
+        return super().__getitem__(key)
+
+os.environ.__class__ = Watched
+for name in PRELOAD_KIT:
+    importlib.import_module(name)
+print(json.dumps({"opened": opened, "read": read}))
+"""
+
+
+def test_the_kit_modules_the_server_imports_read_no_file_and_no_setting_when_imported():
+    """The server imports the notebooks' kit modules once, under its own environment: a setting
+    or a file read at import would be the server's, not the kernel's. They read neither."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", AUDIT], capture_output=True, text=True, timeout=300,
+                          cwd=sandbox.KIT_PACKAGE.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    kit = str(sandbox.KIT_PACKAGE)
+    assert seen["read"] == []
+    opened = [os.path.join(str(sandbox.KIT_PACKAGE.parent), p) for p in seen["opened"]]  # absolute stay absolute
+    assert [p for p in opened if p.startswith(kit) and not p.endswith((".py", ".pyc")) and not os.path.isdir(p)] == []
+    assert any(p.startswith(kit) for p in opened)  # the watch saw the kit's own modules load

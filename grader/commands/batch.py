@@ -86,12 +86,14 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str |
     return result
 
 
-def check_worker() -> dict:
+def check_worker(threads: int | None = None) -> dict:
     """Runs on every worker before work starts: is the kit importable, is the data right, and
-    does a sandboxed kernel start and run a cell?"""
+    does a sandboxed kernel start and run a cell? (With the threads its kernels will have, so
+    that the fork server it starts is the one that grading uses.)"""
     from ..base import data
     from ..running import sandbox
 
+    os.environ.update(worker_threads(threads) if threads else {})
     problems = []
     for name in data.manifest():
         try:
@@ -242,7 +244,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
         threads = threads or max(1, cores // n)
     started = time.perf_counter()
     try:
-        checks = client.run(check_worker)
+        checks = client.run(check_worker, threads)
         broken = {address: c["problems"] for address, c in checks.items() if c["problems"]}
         if broken:
             raise GraderUnavailable("Workers are not ready; no submission was graded:\n" + "\n".join(
@@ -285,6 +287,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             print(f"{student}: graded again after the worker holding the submission died ({', '.join(workers)})",
                   file=sys.stderr)
     except KeyboardInterrupt:
+        summary["interrupted"] = True
         print("\nStopped: everything finished so far is recorded; run the command again to resume.",
               file=sys.stderr)
     finally:
@@ -373,4 +376,6 @@ def main(argv) -> int:
           f"; class overview: {Path(summary['course']) / file_names(by_key(args.assignment))[0]}")
     for student, why in summary["grader_errors"].items():
         print(f"error: {student} was NOT graded (the grader failed, not the student): {why}", file=sys.stderr)
+    if summary.get("interrupted"):
+        return 130  # the shell's convention for a command ended by Ctrl-C
     return 2 if summary["grader_errors"] else 0

@@ -32,8 +32,23 @@ tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
 
 
 def _curve_png(result) -> str | None:
+    """The student's learning curves as a PNG (base64). Remembered in this process for the same
+    curves and title: in a class, the same cached training comes back again and again."""
     if not result.history or not result.history.get("loss"):
         return None
+    title = t("plot.your-curves", title=result.question.heading)
+    key = json.dumps([result.history, title, result.question.band_id, language()], sort_keys=True, default=str)
+    if key not in _PLOTTED:
+        _PLOTTED[key] = _draw_curves(result.history, title, result.question.band_id)
+        while len(_PLOTTED) > 32:
+            _PLOTTED.pop(next(iter(_PLOTTED)))
+    return _PLOTTED[key]
+
+
+_PLOTTED: dict = {}
+
+
+def _draw_curves(history: dict, title: str, band_id: str) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -45,8 +60,7 @@ def _curve_png(result) -> str | None:
 
     use_cjk_fallback()
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=100)
-    learning_curves(result.history, t("plot.your-curves", title=result.question.heading),
-                    question_id=result.question.band_id, ax=ax)
+    learning_curves(history, title, question_id=band_id, ax=ax)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)

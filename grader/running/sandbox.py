@@ -272,9 +272,9 @@ class ForkServer:
         line = self.process.stdout.readline() if ready else ""
         self.process.stdout.close()
         if "kit-fork-server-ready" not in line:
-            self.close()
             lines = [x for x in self.log.read_text(errors="replace").splitlines() if x.strip()][-3:] \
                 if self.log.exists() else []
+            self.close()
             raise ForkServerUnavailable("the fork server did not start" + (f": {' | '.join(lines)}" if lines else ""))
 
     def alive(self) -> bool:
