@@ -40,6 +40,18 @@ def test_splits_match_the_lesson():
     assert concrete.X_train.shape == (721, 8) and concrete.X_valid.shape == (309, 8)
 
 
+def test_a_notebook_that_changes_its_split_gets_the_original_on_the_next_call():
+    """The splits are read once per process (and once per fork server): a notebook gets a copy."""
+    first = data.wine_splits()
+    original = first.X_train.copy()
+    changed = first.X_train
+    changed /= 100
+    first.y_valid[:] = 0
+    again = data.wine_splits()
+    assert (again.X_train == original).all() and again.y_valid.any()
+    assert again.X_train is not data.splits("wine").X_train
+
+
 def test_offline_without_a_copy_gives_one_clear_error(isolated):
     with pytest.raises(data.DataError) as error:
         data.locate("red-wine.csv", download=False)

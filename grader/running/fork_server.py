@@ -55,7 +55,15 @@ def _preload() -> dict:
     before = dict(os.environ)
     for name in PRELOAD + PRELOAD_KIT:
         importlib.import_module(name)
-    return {k: v for k, v in os.environ.items() if before.get(k) != v}
+    set_by_imports = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    from ..base import data
+
+    for name in data.SPLITS:  # the public data sets, verified, read and split once for every kernel
+        try:
+            data.splits(name)
+        except Exception:  # noqa: BLE001 - a kernel that needs it reads it, and says why it cannot
+            pass
+    return set_by_imports
 
 
 def _read_request(conn: socket.socket):
