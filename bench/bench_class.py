@@ -1,6 +1,6 @@
 """Soak benchmark: a whole class through `python -m grader batch`, once cleanly and once with faults.
 
-    python bench/bench_class.py [--students 40] [--keep DIR]
+    python bench/bench_class.py [--students 40] [--keep DIR] [--no-warm] [--json FILE]
 
 The class is shaped like the real ones (bench_batch.make_class: most hand in the solutions, some
 the untouched starters, some the right models written in other forms). It is graded twice, each
@@ -14,13 +14,18 @@ with a cold training cache of its own:
             kill -9 of a Dask worker while it grades a submission;
             a training cache on a file system that is full (a 1 MB tmpfs) for a third run
             with --force on a few students (skipped, with the reason, where tmpfs cannot be
-            mounted)
+            mounted);
+            the Dask scheduler restarted (kill -9, then started again at the same address, with
+            new workers) while a cluster started with `dask scheduler` / `dask worker` grades a
+            few students in --scheduler mode
 
 Afterwards it checks that every student was graded exactly once with grades identical to the
 clean run (points, messages, val_loss), that nothing half-written is left (no .partial file in
 kit-grades/, one gradebook submission per student, no staging folder and no entry that fails
 its checksum in the cache), and prints submissions per minute, cold and warm (a rerun of the
-clean class with --force on its warm cache), and what was retried and why.
+clean class with --force on its warm cache; with --no-warm, the second half of the cold run,
+where nearly every training is reused), and what was retried and why. --json writes the
+figures and checks for a test to read.
 """
 from __future__ import annotations
 
@@ -123,10 +128,66 @@ def tmpfs(folder: Path, size: str = "1m") -> str | None:
     return None if done.returncode == 0 else (done.stderr.strip() or f"mount exited {done.returncode}")
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dask_cluster(port: int, scratch: Path):
+    """A scheduler and two one-thread workers, started as an instructor starts them."""
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"], cwd=scratch, env=env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(2)
+    workers = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
+                                "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], cwd=scratch, env=env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return scheduler, workers
+
+
+def stop(process) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def restart_scheduler_while_grading(course: Path, cache: Path, scratch: Path, few: int) -> tuple[str, list]:
+    """Grade ``few`` students again with --scheduler; once one is recorded, kill -9 the scheduler
+    and start it again at the same address, with new workers (Dask's workers end with their
+    scheduler)."""
+    for path in sorted((course / "kit-grades").glob("*.json"))[-few:]:
+        path.unlink()
+    port = free_port()
+    scheduler, workers = dask_cluster(port, scratch)
+    before = recorded(course)
+    command = batch(course, cache, "--scheduler", f"tcp://127.0.0.1:{port}", background=True)
+    fault = "scheduler restart: nothing recorded before the end, no restart"
+    if wait_until(lambda: recorded(course) > before, timeout=1800):
+        stop(scheduler)
+        stop(workers)
+        scheduler, workers = dask_cluster(port, scratch)
+        fault = f"the Dask scheduler killed (-9) and started again after {recorded(course) - before} of {few} recorded"
+    try:
+        out, err = command.communicate(timeout=3600)
+    finally:
+        stop(scheduler)
+        stop(workers)
+    again = [line for line in err.splitlines() if "sent again" in line or "scheduler" in line.lower()]
+    return f"{fault}: exit {command.returncode}", again
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="no second clean run on the warm cache: the warm rate is the cold run's second half")
+    parser.add_argument("--json", type=Path, help="write the figures and checks to this file")
     args = parser.parse_args()
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="kit-bench-class-"))
     scratch.mkdir(parents=True, exist_ok=True)
@@ -145,14 +206,25 @@ def main() -> int:
     done = batch(clean, scratch / "cache-clean")
     cold = time.perf_counter() - t0
     assert done.returncode == 0, done.stderr[-3000:]
-    t0 = time.perf_counter()
-    done = batch(clean, scratch / "cache-clean", "--force")
-    warm = time.perf_counter() - t0
-    assert done.returncode == 0, done.stderr[-3000:]
     say(f"clean, cold cache: {cold:.0f} s, {60 * args.students / cold:.1f} submissions/min, "
         f"{cold / args.students:.1f} s/submission")
-    say(f"clean, warm cache (--force): {warm:.0f} s, {60 * args.students / warm:.1f} submissions/min, "
-        f"{warm / args.students:.1f} s/submission")
+    figures = {"students": args.students, "cold_s": cold}
+    if args.no_warm:
+        times = sorted(p.stat().st_mtime for p in (clean / "kit-grades").glob("*.json"))
+        half = times[len(times) // 2:]
+        if len(half) > 1:
+            per = (half[-1] - half[0]) / (len(half) - 1)
+            figures["warm_s_per_submission"] = per
+            say(f"clean, second half of the cold run (trainings reused): {60 / per:.1f} submissions/min, "
+                f"{per:.2f} s/submission")
+    else:
+        t0 = time.perf_counter()
+        done = batch(clean, scratch / "cache-clean", "--force")
+        warm = time.perf_counter() - t0
+        assert done.returncode == 0, done.stderr[-3000:]
+        figures["warm_s"] = warm
+        say(f"clean, warm cache (--force): {warm:.0f} s, {60 * args.students / warm:.1f} submissions/min, "
+            f"{warm / args.students:.1f} s/submission")
     reference = grades(clean)
 
     cache = scratch / "cache-faults"
@@ -205,6 +277,10 @@ def main() -> int:
         subprocess.run(["umount", str(full)], capture_output=True)
     else:
         faults.append(f"full file system: skipped ({why})")
+    # 4. the scheduler restarted while a cluster of its own grades a few students again
+    fault, again = restart_scheduler_while_grading(faulty, cache, scratch, few=min(6, args.students))
+    faults.append(fault)
+    retried += again
 
     same = grades(faulty) == reference
     left = half_written(faulty, cache)
@@ -216,7 +292,11 @@ def main() -> int:
         differ = sorted(s for s in reference if grades(faulty).get(s) != reference[s])
         say(f"  differing: {', '.join(differ)}")
     say(f"half-written after the faults: {left or 'nothing'}")
-    (scratch / "bench_class.json").write_text(json.dumps({"log": log}, indent=1))
+    figures.update(faults=faults, retried=retried, once=recorded(faulty) == args.students, identical=same,
+                   half_written=left, log=log)
+    (scratch / "bench_class.json").write_text(json.dumps(figures, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0 if same and not left and recorded(faulty) == args.students else 1

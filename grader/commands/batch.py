@@ -229,7 +229,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
     todo = [job for job in jobs if force or not recorder.done(job.student)]
     summary = {"course": str(course), "assignment": assignment, "submissions": len(jobs),
                "skipped": len(jobs) - len(todo),
-               "graded": 0, "failed": 0, "seconds": 0.0, "grader_errors": {}}
+               "graded": 0, "failed": 0, "seconds": 0.0, "grader_errors": {}, "retried": {}, "resubmitted": {}}
     if not todo:
         recorder.write_csv()
         recorder.write_overview()
@@ -258,34 +258,32 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
             print(f"warning: grading WITHOUT a sandbox on {len(unsandboxed)} worker(s) (--no-sandbox): "
                   + "; ".join(sorted(set(unsandboxed.values()))), file=sys.stderr)
         summary["sandbox"] = not unsandboxed
-        since = client.run_on_scheduler(time.time)
-        futures = {client.submit(grade_job, job, threads, cell_timeout, cache_dir, key=f"grade-{job.student}",
-                                 retries=retries, pure=False): job for job in todo}
-        if on_submitted:
-            on_submitted(client, futures)
         bar = _Progress(len(todo), enabled=progress)
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as error:  # noqa: BLE001 - a task that failed every retry
-                result = {"student": job.student, "assignment": job.assignment,
-                          "error": f"grading failed: {described(type(error).__name__, str(error))}",
-                          "points": 0, "notebooks": []}
-            if result.get("grader_error"):  # nothing recorded: the student is graded on the next run
-                summary["grader_errors"][job.student] = result["grader_error"]
-                bar.update(job.student, True)
-                continue
-            recorder.record(result)
-            failed = bool(result.get("error")) or not result.get("passed", False)
-            summary["graded"] += 1
-            summary["failed"] += failed
-            bar.update(job.student, failed)
+        pending, resubmitted = list(todo), 0
+        while pending:
+            lost = _grade_all(client, pending, threads, cell_timeout, cache_dir, retries, recorder, summary, bar,
+                              on_submitted)
+            if not lost:
+                break
+            resubmitted += 1
+            if resubmitted > retries or not _workers_back(client, threads):
+                for job in lost:  # nothing recorded: graded on the next run
+                    summary["grader_errors"][job.student] = (
+                        "the connection to the Dask scheduler was lost while it was graded, and no worker came "
+                        "back; run the command again when the cluster is back")
+                break
+            for job in lost:
+                summary["resubmitted"][job.student] = "the connection to the Dask scheduler was lost"
+            print(f"\nThe connection to the Dask scheduler was lost: {len(lost)} submission(s) not yet graded "
+                  "are sent again.", file=sys.stderr)
+            pending = lost
         bar.close()
-        summary["retried"] = retried(client, {future.key: job.student for future, job in futures.items()}, since)
         for student, workers in summary["retried"].items():
             print(f"{student}: graded again after the worker holding the submission died ({', '.join(workers)})",
                   file=sys.stderr)
+        for student, why in summary["resubmitted"].items():
+            if student not in summary["grader_errors"]:
+                print(f"{student}: sent again after {why}", file=sys.stderr)
     except KeyboardInterrupt:
         summary["interrupted"] = True
         print("\nStopped: everything finished so far is recorded; run the command again to resume.",
@@ -298,6 +296,70 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
     recorder.write_overview()
     summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def _grade_all(client, jobs, threads, cell_timeout, cache_dir, retries, recorder, summary, bar, on_submitted) -> list:
+    """Send ``jobs`` to the workers and record each result as it comes; returns the jobs whose
+    result was lost with the connection to the scheduler (never recorded: the grader's failure)."""
+    from dask.distributed import as_completed
+
+    since = client.run_on_scheduler(time.time)
+    futures = {client.submit(grade_job, job, threads, cell_timeout, cache_dir, key=f"grade-{job.student}",
+                             retries=retries, pure=False): job for job in jobs}
+    if on_submitted:
+        on_submitted(client, futures)
+    lost = []
+    for future in as_completed(futures):
+        job = futures[future]
+        try:
+            result = future.result()
+        except BaseException as error:  # noqa: BLE001 - Dask's cancellation is not an Exception
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            if _connection_lost(error):
+                lost.append(job)
+                continue
+            # a task that failed every retry
+            result = {"student": job.student, "assignment": job.assignment,
+                      "error": f"grading failed: {described(type(error).__name__, str(error))}",
+                      "points": 0, "notebooks": []}
+        if result.get("grader_error"):  # nothing recorded: the student is graded on the next run
+            summary["grader_errors"][job.student] = result["grader_error"]
+            bar.update(job.student, True)
+            continue
+        recorder.record(result)
+        failed = bool(result.get("error")) or not result.get("passed", False)
+        summary["graded"] += 1
+        summary["failed"] += failed
+        bar.update(job.student, failed)
+    if not lost:
+        try:
+            summary["retried"].update(retried(client, {f.key: j.student for f, j in futures.items()}, since))
+        except Exception:  # noqa: BLE001 - a scheduler without the record (restarted): nothing to say
+            pass
+    return lost
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """Dask cancels every pending result when the client loses its scheduler (a restart)."""
+    import asyncio
+    import concurrent.futures
+
+    return isinstance(error, (asyncio.CancelledError, concurrent.futures.CancelledError))
+
+
+RECONNECT_WAIT_S = 120
+
+
+def _workers_back(client, threads) -> bool:
+    """After the scheduler came back: are there workers again, and ready (the same checks as at
+    the start)?"""
+    try:
+        client.wait_for_workers(1, timeout=RECONNECT_WAIT_S)
+        checks = client.run(check_worker, threads)
+    except Exception:  # noqa: BLE001 - no scheduler or no worker in time
+        return False
+    return bool(checks) and not any(c["problems"] for c in checks.values())
 
 
 def retried(client, students: dict, since: float) -> dict:
