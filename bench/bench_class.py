@@ -1,6 +1,6 @@
 """Soak benchmark: a whole class through `python -m grader batch`, once cleanly and once with faults.
 
-    python bench/bench_class.py [--students 40] [--keep DIR] [--no-warm] [--json FILE]
+    python bench/bench_class.py [--students 40] [--keep DIR] [--no-warm] [--reuse-clean-cache] [--json FILE]
 
 The class is shaped like the real ones (bench_batch.make_class: most hand in the solutions, some
 the untouched starters, some the right models written in other forms). It is graded twice, each
@@ -165,7 +165,9 @@ def restart_scheduler_while_grading(course: Path, cache: Path, scratch: Path, fe
     port = free_port()
     scheduler, workers = dask_cluster(port, scratch)
     before = recorded(course)
-    command = batch(course, cache, "--scheduler", f"tcp://127.0.0.1:{port}", background=True)
+    # the threads a local cluster gives each kernel (one worker per core, one thread each): they
+    # are part of a training's key, and other threads give other numbers
+    command = batch(course, cache, "--scheduler", f"tcp://127.0.0.1:{port}", "--threads", "1", background=True)
     fault = "scheduler restart: nothing recorded before the end, no restart"
     if wait_until(lambda: recorded(course) > before, timeout=1800):
         stop(scheduler)
@@ -188,6 +190,9 @@ def main() -> int:
     parser.add_argument("--no-warm", action="store_true",
                         help="no second clean run on the warm cache: the warm rate is the cold run's second half")
     parser.add_argument("--json", type=Path, help="write the figures and checks to this file")
+    parser.add_argument("--reuse-clean-cache", action="store_true",
+                        help="start the faults' cache as a copy of the clean run's (no training twice; the "
+                             "corrupted entry is still trained again)")
     args = parser.parse_args()
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="kit-bench-class-"))
     scratch.mkdir(parents=True, exist_ok=True)
@@ -228,6 +233,8 @@ def main() -> int:
     reference = grades(clean)
 
     cache = scratch / "cache-faults"
+    if args.reuse_clean_cache:
+        shutil.copytree(scratch / "cache-clean", cache)
     faults, retried = [], []
     # 1. Ctrl-C once a quarter of the class is recorded
     command = batch(faulty, cache, background=True)
@@ -236,11 +243,11 @@ def main() -> int:
         os.killpg(command.pid, signal.SIGINT)
         faults.append(f"Ctrl-C after {recorded(faulty)} recorded")
     try:
-        out, err = command.communicate(timeout=300)
+        out, err = command.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(command.pid, signal.SIGKILL)
         out, err = command.communicate()
-        faults.append("the interrupted command did not stop within 300 s: killed")
+        faults.append("the interrupted command did not stop within 120 s: killed")
     say(f"after Ctrl-C: exit {command.returncode}, {recorded(faulty)} recorded; half-written: "
         f"{half_written(faulty, cache) or 'nothing'}")
     # 2. a corrupted cache entry, then the rerun, with a worker killed mid-submission

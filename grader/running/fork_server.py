@@ -163,14 +163,29 @@ def _monitor(conn, request, fds, own, tmp_root, read_only) -> None:
             os._exit(70)
     for fd in fds:
         os.close(fd)
-    pidfd = os.pidfd_open(init)
-    ready, _, _ = select.select([conn, pidfd], [], [])
-    if conn in ready and pidfd not in ready:  # the launcher ended: so does the kernel, with all it started
+    status = _wait_for(init, conn)
+    if status is None:  # the launcher ended: so does the kernel, with all it started
         os.kill(init, signal.SIGKILL)
-    _, status = os.waitpid(init, 0)
+        _, status = os.waitpid(init, 0)
     code = os.waitstatus_to_exitcode(status)
     _answer(conn, {"exit": code if code >= 0 else 128 - code})
     os._exit(0)
+
+
+def _wait_for(pid: int, conn: socket.socket):
+    """The wait status of ``pid`` once it ends, or None as soon as ``conn`` closes first."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # Linux before 5.3: poll
+        pidfd = None
+    while True:
+        ready, _, _ = select.select([conn] + ([pidfd] if pidfd is not None else []), [], [],
+                                    None if pidfd is not None else 0.2)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if conn in ready:
+            return None
 
 
 def _init(request, fds) -> None:
