@@ -169,7 +169,8 @@ def restart_scheduler_while_grading(course: Path, cache: Path, scratch: Path, fe
     # are part of a training's key, and other threads give other numbers
     command = batch(course, cache, "--scheduler", f"tcp://127.0.0.1:{port}", "--threads", "1", background=True)
     fault = "scheduler restart: nothing recorded before the end, no restart"
-    if wait_until(lambda: recorded(course) > before, timeout=1800):
+    if wait_until(lambda: command.poll() is not None or recorded(course) > before, timeout=1800) \
+            and command.poll() is None:
         stop(scheduler)
         stop(workers)
         scheduler, workers = dask_cluster(port, scratch)
@@ -239,7 +240,8 @@ def main() -> int:
     # 1. Ctrl-C once a quarter of the class is recorded
     command = batch(faulty, cache, background=True)
     quarter = max(1, args.students // 4)
-    if wait_until(lambda: recorded(faulty) >= quarter, timeout=3600):
+    if wait_until(lambda: command.poll() is not None or recorded(faulty) >= quarter, timeout=3600) \
+            and command.poll() is None:
         os.killpg(command.pid, signal.SIGINT)
         faults.append(f"Ctrl-C after {recorded(faulty)} recorded")
     try:
@@ -261,7 +263,7 @@ def main() -> int:
         workers = dask_workers(command.pid)
         return workers[0] if workers and recorded(faulty) > before else None
 
-    if wait_until(lambda: a_worker_is_grading() is not None, timeout=3600, every=1.0):
+    if wait_until(lambda: command.poll() is not None or a_worker_is_grading() is not None, timeout=3600, every=1.0):
         victim = a_worker_is_grading()
         if victim is not None:
             killed = victim.pid

@@ -102,6 +102,12 @@ def wait_until_gone(mark: str, seconds: float = 10) -> list:
     return processes_with(mark)
 
 
+def homes_under_tmp() -> set:
+    """The folders under /tmp that hold the kit or Python (a clone or a venv there): every kernel sees them."""
+    paths = sandbox.python_paths() + [str(sandbox.KIT_PACKAGE)]
+    return {Path(p).relative_to("/tmp").parts[0] for p in paths if p.startswith("/tmp/")}
+
+
 def _finder(mark: str) -> str:
     return (f"[p for p in __import__('os').listdir('/proc') if p.isdigit() and {mark!r} in "
             "open(f'/proc/{p}/cmdline').read()]")
@@ -120,7 +126,8 @@ def test_the_next_student_sees_nothing_the_previous_student_left():
     assert manager_b.fork_server is server  # forked from the same warm server as A
     assert seen["canary"] is None and seen["builtin"] is None  # modules and memory: A's copy ended with A
     assert seen["shm"] == [] and "left-by-a" not in seen["tmp"]
-    assert sorted(seen["tmp"]) == sorted([work_b.name, Path(seen["env"]["HOME"]).parent.name])  # its own two only
+    # its own two folders only (and, where the kit or Python lives under /tmp, the folder holding it)
+    assert set(seen["tmp"]) == {work_b.name, Path(seen["env"]["HOME"]).parent.name} | homes_under_tmp()
     assert not any(seen["paths"].values()), seen["paths"]  # A's folder, the server's socket and folder
     assert sorted(seen["procs"]) == ["1", "2"] and mark not in json.dumps(seen["procs"])
     assert set(seen["caps"]) == {"0000000000000000"}
@@ -133,7 +140,8 @@ def test_a_forked_kernel_is_sandboxed_as_a_kernel_started_cold():
     for key in ("caps", "limit", "uid", "host", "interfaces"):
         assert forked[key] == cold[key], key
     assert forked["limit"] == [sandbox.DEFAULT_MEMORY_LIMIT] * 2 and set(forked["caps"]) == {"0000000000000000"}
-    assert len(forked["tmp"]) == len(cold["tmp"]) == 2 and sorted(forked["procs"]) == sorted(cold["procs"]) == ["1", "2"]
+    assert len(forked["tmp"]) == len(cold["tmp"]) == 2 + len(homes_under_tmp())
+    assert sorted(forked["procs"]) == sorted(cold["procs"]) == ["1", "2"]
     # writable where a cold kernel may write; /dev, which outlives a forked kernel, is read-only
     assert forked["writable"] == dict(cold["writable"], **{"/dev": False})
     assert [p for p, ok in forked["writable"].items() if ok] == [".", "/tmp"]

@@ -288,14 +288,21 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
         summary["interrupted"] = True
         print("\nStopped: everything finished so far is recorded; run the command again to resume.",
               file=sys.stderr)
-    finally:
-        client.close()
+    finally:  # bounded: a cluster interrupted mid-task must not keep the command waiting
+        _quietly(client.close, timeout=10)
         if cluster is not None:
-            cluster.close()
+            _quietly(cluster.close, timeout=30)
     recorder.write_csv()
     recorder.write_overview()
     summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def _quietly(close, timeout: float) -> None:
+    try:
+        close(timeout=timeout)
+    except Exception:  # noqa: BLE001 - what is recorded is recorded; the cluster goes with the process
+        pass
 
 
 def _grade_all(client, jobs, threads, cell_timeout, cache_dir, retries, recorder, summary, bar, on_submitted) -> list:

@@ -239,7 +239,11 @@ class ForkServer:
         home = self.folder / "home"
         home.mkdir()
         args = _bwrap_arguments([self.tmp_root], exposure, keep_caps=FORK_SERVER_CAPS)
-        read_only = [p for p in python_paths() + [str(KIT_PACKAGE)] if _under(p, [self.tmp_root, "/tmp"])]
+        from ..base.resources import manifest_path
+
+        # what a kernel must see again under its fresh /tmp: a kit, a clone or Python living there
+        read_only = [p for p in python_paths() + [str(KIT_PACKAGE), str(manifest_path())]
+                     if _under(p, [self.tmp_root, "/tmp"])]
         env = kernel_environment(dict(os.environ), self.folder, True, home)
         command = args + [sys.executable, "-m", "grader.running.fork_server", str(self.socket), self.tmp_root,
                           json.dumps(read_only)]
