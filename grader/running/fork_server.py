@@ -3,8 +3,9 @@
 Starting a kernel costs about 4 s of CPU, nearly all of it importing TensorFlow; a cache hit costs
 little else. The server runs in a bubblewrap sandbox built like a kernel's (same read-only system,
 Python, kit and data; the reference file hidden; the allow-listed environment), imports
-TensorFlow, Keras, NumPy, pandas, Matplotlib and ipykernel once, runs no TensorFlow operation and
-no student code, and then only forks. Each fork gets a sandbox of its own (``namespaces``) before
+TensorFlow, Keras, NumPy, pandas, scikit-learn, Matplotlib, ipykernel and the kit's notebook
+modules once, reads the three public data splits, runs no TensorFlow operation and no student
+code, and then only forks. Each fork gets a sandbox of its own (``namespaces``) before
 any student code runs in it:
 
     server ── fork ─▶ monitor: new mount/IPC/net/PID namespaces, fresh /tmp and /dev/shm, only
