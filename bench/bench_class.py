@@ -46,11 +46,19 @@ from bench_batch import grades, make_class  # noqa: E402
 from common import ROOT, env  # noqa: E402
 
 
+def as_in_a_terminal() -> None:
+    """Ctrl-C's SIGINT as a terminal's foreground job receives it. A command started in the
+    background by a shell without job control (`cmd &`, and whatever it starts: a CI step, a
+    nohup'd suite) inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt at all:
+    the "Ctrl-C" would be a no-op and the command would grade the whole class."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def batch(course: Path, cache: Path, *extra: str, background: bool = False):
     command = [sys.executable, "-m", "grader", "batch", str(course), "--cache-dir", str(cache), *extra]
     if background:
         return subprocess.Popen(command, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+                                text=True, start_new_session=True, preexec_fn=as_in_a_terminal)
     return subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True)
 
 
@@ -199,7 +207,10 @@ def main() -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     log = []
 
+    began = time.perf_counter()
+
     def say(line: str) -> None:
+        line = f"[{time.perf_counter() - began:5.0f} s] {line}"
         print(line, flush=True)
         log.append(line)
 
@@ -250,6 +261,8 @@ def main() -> int:
         os.killpg(command.pid, signal.SIGKILL)
         out, err = command.communicate()
         faults.append("the interrupted command did not stop within 120 s: killed")
+    if faults:
+        faults[-1] += f": exit {command.returncode}"
     say(f"after Ctrl-C: exit {command.returncode}, {recorded(faulty)} recorded; half-written: "
         f"{half_written(faulty, cache) or 'nothing'}")
     # 2. a corrupted cache entry, then the rerun, with a worker killed mid-submission
@@ -284,12 +297,14 @@ def main() -> int:
         faults.append(f"a full training cache (1 MB tmpfs) for {len(few)} students graded again: "
                       f"exit {done.returncode}")
         subprocess.run(["umount", str(full)], capture_output=True)
+        say(faults[-1])
     else:
         faults.append(f"full file system: skipped ({why})")
     # 4. the scheduler restarted while a cluster of its own grades a few students again
     fault, again = restart_scheduler_while_grading(faulty, cache, scratch, few=min(6, args.students))
     faults.append(fault)
     retried += again
+    say(fault)
 
     same = grades(faulty) == reference
     left = half_written(faulty, cache)
