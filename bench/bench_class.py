@@ -1,10 +1,11 @@
 """Soak benchmark: a whole class through `python -m grader batch`, once cleanly and once with faults.
 
     python bench/bench_class.py [--students 40] [--keep DIR] [--no-warm] [--reuse-clean-cache] [--json FILE]
+                                [--seed-cache DIR] [--full-cache-students 3]
 
 The class is shaped like the real ones (bench_batch.make_class: most hand in the solutions, some
 the untouched starters, some the right models written in other forms). It is graded twice, each
-with a cold training cache of its own:
+with a training cache of its own (cold, unless --seed-cache or --reuse-clean-cache warm it):
 
   clean   no fault; its grades are the reference
   faults  the same class, while grading:
@@ -54,11 +55,27 @@ def as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+STARTED = []  # the commands and clusters started in sessions of their own: ended with the bench
+
+
+def end_what_was_started(signum=None, frame=None) -> None:
+    """SIGTERM (a test's time limit): nothing started here outlives the bench."""
+    for process in STARTED:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if signum is not None:
+        raise SystemExit(128 + signum)
+
+
 def batch(course: Path, cache: Path, *extra: str, background: bool = False):
     command = [sys.executable, "-m", "grader", "batch", str(course), "--cache-dir", str(cache), *extra]
     if background:
-        return subprocess.Popen(command, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True, preexec_fn=as_in_a_terminal)
+        process = subprocess.Popen(command, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True, preexec_fn=as_in_a_terminal)
+        STARTED.append(process)
+        return process
     return subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True)
 
 
@@ -109,6 +126,22 @@ def corrupt_one_entry(cache: Path) -> Path | None:
     return target
 
 
+def seed(cache: Path, source: Path) -> int:
+    """Start ``cache`` with the verified entries of ``source`` (trainings made elsewhere, e.g. by
+    the suite's other tests); each is stored as the grader stores one, so nothing torn is copied
+    while another process writes ``source``. Returns how many."""
+    sys.path.insert(0, str(ROOT))
+    from grader.running.training_cache import TrainingCache
+
+    found, store, into = 0, TrainingCache(source), TrainingCache(cache)
+    for entry in sorted(source.glob("??/*")):
+        if entry.is_dir() and not entry.name.startswith("."):
+            verified = store.get(entry.name).folder
+            if verified is not None and into.put(entry.name, verified) is not None:
+                found += 1
+    return found
+
+
 def half_written(course: Path, cache: Path) -> list:
     """What a fault may have left half-done: partial files, duplicate gradebook rows, staging
     folders or entries that fail their checksum in the cache."""
@@ -153,6 +186,7 @@ def dask_cluster(port: int, scratch: Path):
     workers = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
                                 "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], cwd=scratch, env=env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    STARTED.extend((scheduler, workers))
     return scheduler, workers
 
 
@@ -202,7 +236,13 @@ def main() -> int:
     parser.add_argument("--reuse-clean-cache", action="store_true",
                         help="start the faults' cache as a copy of the clean run's (no training twice; the "
                              "corrupted entry is still trained again)")
+    parser.add_argument("--seed-cache", type=Path,
+                        help="start the clean run's cache with the verified trainings of this cache (the grades "
+                             "do not depend on where a training comes from)")
+    parser.add_argument("--full-cache-students", type=int, default=3,
+                        help="students graded again on the full file system (each trains everything anew)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, end_what_was_started)
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="kit-bench-class-"))
     scratch.mkdir(parents=True, exist_ok=True)
     log = []
@@ -219,6 +259,9 @@ def main() -> int:
     shutil.copytree(clean, faulty)
     say(f"a class of {args.students} in {scratch}")
 
+    if args.seed_cache and args.seed_cache.is_dir():
+        say(f"the clean run's cache starts with {seed(scratch / 'cache-clean', args.seed_cache)} trainings "
+            f"from {args.seed_cache}")
     t0 = time.perf_counter()
     done = batch(clean, scratch / "cache-clean")
     cold = time.perf_counter() - t0
@@ -290,7 +333,7 @@ def main() -> int:
     full = scratch / "full-cache"
     why = tmpfs(full)
     if why is None:
-        few = sorted((faulty / "kit-grades").glob("*.json"))[:3]
+        few = sorted((faulty / "kit-grades").glob("*.json"))[:args.full_cache_students]
         for path in few:
             path.unlink()  # these students are graded again, with nowhere to store a training
         done = batch(faulty, full)
