@@ -7,7 +7,12 @@ reported as such.
 """
 from __future__ import annotations
 
+import collections
+import hashlib
 import json
+import tempfile
+import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,9 +76,118 @@ class QuestionResult:
         }
 
 
+_READ = threading.local()  # per grading thread: a model is never shared between threads
+READ_KEEP = 16
+READ_MAX_BYTES = 64 * 2**20  # an archive larger than this is read afresh each time, never held
+
+
+class _Recent(collections.OrderedDict):
+    """The last READ_KEEP things kept, the least recently used dropped first; None keys are never kept."""
+
+    def recall(self, key):
+        if key is None or key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
+
+    def keep(self, key, value) -> None:
+        if key is not None:
+            self[key] = value
+            while len(self) > READ_KEEP:
+                self.popitem(last=False)
+
+
+def _export_digest(folder: Path, question: CodingQuestion | None) -> str | None:
+    """sha256 of everything ``_load_model`` reads: every member of the archive (the date keras
+    writes into metadata.json aside), the variable orders and the question (its stand-ins). None
+    where the export is not one to remember (unreadable, or too large to read twice)."""
+    try:
+        digest = hashlib.sha256(f"{question.id if question is not None else ''}\0".encode())
+        orders = folder / "variables.json"
+        digest.update(orders.read_bytes() if orders.exists() else b"-")
+        with zipfile.ZipFile(folder / "model.keras") as archive:
+            members = sorted(archive.infolist(), key=lambda info: info.filename)
+            if sum(info.file_size for info in members) > READ_MAX_BYTES:
+                return None
+            for info in members:
+                data = archive.read(info)
+                if info.filename == "metadata.json":
+                    meta = json.loads(data)
+                    if isinstance(meta, dict):
+                        meta.pop("date_saved", None)
+                    data = json.dumps(meta, sort_keys=True).encode()
+                elif info.filename == "config.json":
+                    data = json.dumps(_shared_ids_in_order(json.loads(data), {}), sort_keys=True).encode()
+                digest.update(f"\0{info.filename}\0{len(data)}\0".encode())
+                digest.update(data)
+        return digest.hexdigest()
+    except (OSError, ValueError, zipfile.BadZipFile, RuntimeError):
+        return None
+
+
+def _shared_ids_in_order(value, seen: dict):
+    """A model configuration with its shared objects numbered in the order they appear: keras
+    writes them as Python object ids, which differ between two kernels saving the same model.
+    Everything else, the names included, stays: what a student named is theirs."""
+    if isinstance(value, dict):
+        return {k: (seen.setdefault(repr(v), len(seen)) if k == "shared_object_id" else _shared_ids_in_order(v, seen))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shared_ids_in_order(v, seen) for v in value]
+    return value
+
+
 def _load_model(folder: Path, question: CodingQuestion | None = None):
     """The exported model, read safely: a layer class the student wrote is read as the Keras
-    layer that stands in for it (``question.stand_ins``), never run."""
+    layer that stands in for it (``question.stand_ins``), never run. Remembered in this thread by
+    the digest of what it is read from: a class hands in the same answers again and again, and
+    reading one model six times per submission was a grading process's largest cost on a
+    cache hit. The digest and the model come from one private copy of the files, which a kernel
+    still running cannot change between the two."""
+    with tempfile.TemporaryDirectory(prefix="kit-read-") as private:
+        private = Path(private)
+        if not all(_bounded_copy(folder / name, private / name, READ_MAX_BYTES)
+                   for name in ("model.keras", "variables.json")):
+            return _read_model(folder, question)  # too large to hold: read where it is, never remembered
+        digest = _export_digest(private, question)
+        read = _READ.__dict__.setdefault("models", _Recent())
+        model = read.recall(digest)
+        if model is None:
+            model = _read_model(private, question)
+    read.keep(digest, model)
+    return model
+
+
+def _evaluate_read(model, protocol) -> float:
+    """``evaluate``, remembered for a model this thread read and keeps (its weights never change
+    here): evaluating compiles it, after which ``evaluate`` could no longer tell its weights apart
+    from a student's compiled model and would compute the loss again."""
+    from ..base.training import evaluate
+
+    digest = next((d for d, kept in _READ.__dict__.get("models", {}).items() if kept is model), None)
+    values = _READ.__dict__.setdefault("values", _Recent())
+    key = (digest, repr(protocol)) if digest is not None else None
+    value = values.recall(key)
+    if value is None:
+        value = evaluate(model, protocol)
+        values.keep(key, value)
+    return value
+
+
+def _bounded_copy(source: Path, target: Path, limit: int) -> bool:
+    """Copy at most ``limit`` bytes; False when the file is larger. A missing file is left missing."""
+    try:
+        with open(source, "rb") as reader:
+            data = reader.read(limit + 1)
+    except FileNotFoundError:
+        return True
+    if len(data) > limit:
+        return False
+    target.write_bytes(data)
+    return True
+
+
+def _read_model(folder: Path, question: CodingQuestion | None):
     keras = import_tensorflow()
     custom = {}
     if question is not None and question.stand_ins:
@@ -165,9 +279,7 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
         result.parts["val_loss"] = (Verdict(False, t("result.training-failed", problem=train_problems[0].describe())),
                                     question.points_val_loss)
         return result
-    from ..base.training import evaluate
-
-    val_loss = evaluate(model, question.protocol)
+    val_loss = _evaluate_read(model, question.protocol)
     verdict = check_val_loss(question, val_loss, history)
     if verdict.mistake == "history-changed" and question.history_mismatch:
         verdict = Verdict(False, t(question.history_mismatch, history=f"{history['val_loss'][-1]:.4f}",
