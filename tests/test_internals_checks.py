@@ -16,16 +16,6 @@ def define(code: str, name: str):
     return namespace
 
 
-@pytest.fixture(autouse=True)
-def _sources(monkeypatch):
-    """inspect.getsource needs a file: give it the corpus code through linecache."""
-    import linecache
-
-    def remember(code, name):
-        linecache.cache[f"<answer {name}>"] = (len(code), None, code.splitlines(True), f"<answer {name}>")
-    yield remember
-
-
 def _verdict(kind, name, code, remember):
     remember(code, name)
     namespace = define(code, name)
@@ -40,8 +30,8 @@ CASES = ([("function", *c) for c in FUNCTIONS] + [("layer", *c) for c in LAYERS]
 
 
 @pytest.mark.parametrize("kind,name,code,passes,mistake", CASES, ids=[c[1] for c in CASES])
-def test_every_implementation_gets_its_verdict(kind, name, code, passes, mistake, _sources):
-    verdict = _verdict(kind, name, code, _sources)
+def test_every_implementation_gets_its_verdict(kind, name, code, passes, mistake, answer_sources):
+    verdict = _verdict(kind, name, code, answer_sources)
     assert verdict.passed is passes, verdict.text()
     assert verdict.mistake == mistake, verdict.text()
 
@@ -59,16 +49,16 @@ def test_the_binomial_bound_is_one_in_a_million():
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
-def test_messages_name_the_mistake_in_both_languages(lang, _sources):
+def test_messages_name_the_mistake_in_both_languages(lang, answer_sources):
     from grader.i18n import use
 
     name, code = "batchnorm epsilon outside the root", next(c[1] for c in BATCHNORM if c[0] == "batchnorm epsilon outside the root")
     with use(lang):
-        verdict = _verdict("batchnorm", name, code, _sources)
+        verdict = _verdict("batchnorm", name, code, answer_sources)
     assert "epsilon" in verdict.message
 
 
-def test_the_tolerances_separate_the_right_implementations_from_the_wrong_ones(_sources):
+def test_the_tolerances_separate_the_right_implementations_from_the_wrong_ones(answer_sources):
     """Measured again here: every right one at least 5x inside each tolerance; every wrong one
     that the values or gradients catch at least 10x outside."""
     for name, code, passes, mistake in BATCHNORM:
@@ -104,9 +94,9 @@ def _verdict_as_graded(kind, name, code, tmp_path):
 
 
 @pytest.mark.parametrize("kind,name,code,passes,mistake", CASES, ids=[c[1] for c in CASES])
-def test_the_graders_path_gives_every_implementation_the_same_verdict(kind, name, code, passes, mistake, _sources,
+def test_the_graders_path_gives_every_implementation_the_same_verdict(kind, name, code, passes, mistake, answer_sources,
                                                                        tmp_path):
-    in_notebook = _verdict(kind, name, code, _sources)
+    in_notebook = _verdict(kind, name, code, answer_sources)
     graded = _verdict_as_graded(kind, name, code, tmp_path)
     assert (graded.passed, graded.mistake) == (passes, mistake), graded.text()
     assert graded.message == in_notebook.message
@@ -116,7 +106,7 @@ WRONG = [c for c in CASES if not c[3]]
 
 
 @pytest.mark.parametrize("kind,name,code,passes,mistake", WRONG, ids=[c[1] for c in WRONG])
-def test_the_graders_path_names_every_mistake_in_chinese(kind, name, code, passes, mistake, _sources, tmp_path):
+def test_the_graders_path_names_every_mistake_in_chinese(kind, name, code, passes, mistake, answer_sources, tmp_path):
     """The same mistake as in English, told in Chinese, every placeholder filled."""
     from grader.i18n import use
 

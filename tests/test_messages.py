@@ -47,12 +47,12 @@ def test_every_architecture_message_reads_as_feedback(lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
-def test_every_internals_message_reads_as_feedback(lang, _sources, tmp_path):
+def test_every_internals_message_reads_as_feedback(lang, answer_sources, tmp_path):
     from grader.i18n import use
 
     with use(lang):
         for kind, name, code, passes, mistake in INTERNALS + RAISING:
-            _sources(code, name)
+            answer_sources(code, name)
             verdict = _verdict_as_graded(kind, name, code, tmp_path)
             assert verdict.mistake == mistake, verdict.text()
             assert not problems_in(verdict.text()), (name, problems_in(verdict.text()), verdict.text())
@@ -60,15 +60,6 @@ def test_every_internals_message_reads_as_feedback(lang, _sources, tmp_path):
                 record = verdict.to_dict()
                 assert "Traceback" in record["traceback"] and "\x1b" not in record["traceback"]
                 assert "\x1b" not in json.dumps(record)
-
-
-@pytest.fixture
-def _sources():
-    import linecache
-
-    def remember(code, name):
-        linecache.cache[f"<answer {name}>"] = (len(code), None, code.splitlines(True), f"<answer {name}>")
-    yield remember
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])

@@ -143,9 +143,3 @@ def drop_capabilities() -> None:
     data = bytes(24)  # two (effective, permitted, inheritable) triples, all zero
     _check(_libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
     _check(prctl(PR_SET_NO_NEW_PRIVS, 1), "prctl(PR_SET_NO_NEW_PRIVS)")
-
-
-def capabilities() -> dict:
-    """The capability sets of this process, as /proc/self/status says them (for checks)."""
-    with open("/proc/self/status") as status:
-        return {k: int(v, 16) for k, v in (line.split(":\t") for line in status if line.startswith("Cap"))}
