@@ -115,8 +115,16 @@ def dask_workers(pid: int) -> list:
     return [p for p in workers if not any(q.ppid() == p.pid for q in workers)]
 
 
-def corrupt_one_entry(cache: Path) -> Path | None:
-    entries = sorted(p for p in cache.glob("??/*") if p.is_dir() and not p.name.startswith("."))
+def used_since(cache: Path, moment: float) -> set:
+    """The entries read or stored since ``moment`` (a read marks an entry as recently used)."""
+    return {p.name for p in cache.glob("??/*") if p.is_dir() and not p.name.startswith(".")
+            and (p / "entry.json").exists() and (p / "entry.json").stat().st_mtime >= moment}
+
+
+def corrupt_one_entry(cache: Path, used: set) -> Path | None:
+    """Corrupt an entry the class uses (``used``: the clean run's): a seeded entry no student
+    needs would never be read again, and would stay damaged."""
+    entries = sorted(p for p in cache.glob("??/*") if p.is_dir() and p.name in used)
     if not entries:
         return None
     target = entries[0] / "variables.npz"
@@ -262,7 +270,7 @@ def main() -> int:
     if args.seed_cache and args.seed_cache.is_dir():
         say(f"the clean run's cache starts with {seed(scratch / 'cache-clean', args.seed_cache)} trainings "
             f"from {args.seed_cache}")
-    t0 = time.perf_counter()
+    t0, class_began = time.perf_counter(), time.time()
     done = batch(clean, scratch / "cache-clean")
     cold = time.perf_counter() - t0
     assert done.returncode == 0, done.stderr[-3000:]
@@ -286,6 +294,7 @@ def main() -> int:
         say(f"clean, warm cache (--force): {warm:.0f} s, {60 * args.students / warm:.1f} submissions/min, "
             f"{warm / args.students:.1f} s/submission")
     reference = grades(clean)
+    used = used_since(scratch / "cache-clean", class_began)
 
     cache = scratch / "cache-faults"
     if args.reuse_clean_cache:
@@ -309,7 +318,7 @@ def main() -> int:
     say(f"after Ctrl-C: exit {command.returncode}, {recorded(faulty)} recorded; half-written: "
         f"{half_written(faulty, cache) or 'nothing'}")
     # 2. a corrupted cache entry, then the rerun, with a worker killed mid-submission
-    corrupted = corrupt_one_entry(cache)
+    corrupted = corrupt_one_entry(cache, used)
     faults.append(f"corrupted {corrupted}" if corrupted else "no cache entry yet to corrupt")
     command = batch(faulty, cache, background=True)
     before = recorded(faulty)
