@@ -237,6 +237,10 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
     cores = os.cpu_count() or 1
     if scheduler:
         client, cluster = Client(scheduler), None
+        # How long the client tries to reconnect after losing its scheduler (a restart): Dask
+        # takes it from the connect timeout (30 s), which a scheduler restarted on a busy machine
+        # can outlast; the first connection above keeps Dask's 30 s, so a wrong address fails fast.
+        client._timeout = RECONNECT_WAIT_S
     else:
         n = workers or cores
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
