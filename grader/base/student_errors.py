@@ -32,6 +32,12 @@ def first_line(message: str) -> str:
     return line if len(line) <= MAX_LINE else line[:MAX_LINE - 1].rstrip() + "…"
 
 
+def raised(ename: str | None) -> str:
+    """The id that groups a class by the exception that stopped an answer cell ("raised
+    NameError"): the same words whether the harness saw it or nbgrader's notebook records it."""
+    return f"raised {ename or 'Error'}"
+
+
 def described(ename: str, evalue: str) -> str:
     """'ValueError with the message “…”': the type, then the message's first line; never Python's
     'ValueError: …' form, which reads as a crash of the tool rather than feedback."""

@@ -223,7 +223,7 @@ def _answer_raised(cell) -> str | None:
     no tag to read): such students are a group of their own in the overview."""
     for output in (cell or {}).get("outputs", []):
         if output.get("output_type") == "error":
-            return f"raised {output.get('ename') or 'Error'}"
+            return raised(output.get("ename"))
     return None
 
 

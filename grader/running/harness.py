@@ -29,7 +29,7 @@ from ..assignments import of_notebook, questions_of
 from ..base.notebook_cells import NOT_GRADED_TAGS
 from ..base.kinds import CodingQuestion
 from ..base.i18n import t
-from ..base.student_errors import described, plain
+from ..base.student_errors import described, plain, raised
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
 DEFAULT_CELL_TIMEOUT = 300
@@ -51,7 +51,7 @@ class CellProblem:
 
     def mistake(self) -> str:
         """The id that groups a class by what stopped the cell (code words, every language alike)."""
-        return {"timeout": "answer-timeout", "dead kernel": "answer-kernel-died"}.get(self.kind, f"raised {self.ename}")
+        return {"timeout": "answer-timeout", "dead kernel": "answer-kernel-died"}.get(self.kind, raised(self.ename))
 
     def describe(self) -> str:
         if self.kind == "dead kernel" and self.grade_id == "kernel":
