@@ -32,6 +32,14 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 import sys  # noqa: E402
 
 c.Execute.kernel_manager_class = "grader.sandbox.NbgraderKernelManager"
+# ... and autograde's Execute step is the kit's: it checks, before each kernel starts (from the
+# command line and from formgrader's Autograde button), that the kernel is the kit's contained one.
+from nbgrader.converters import Autograde  # noqa: E402
+
+from grader.nbgrader_execute import ContainedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [ContainedExecute if getattr(step, "__name__", "") == "Execute" else step
+                                       for step in Autograde.autograde_preprocessors.default_value]
 if "autograde" in sys.argv[1:2]:
     from grader.sandbox import GraderUnavailable, preflight  # noqa: E402
 

@@ -13,7 +13,7 @@ The parts, each importing only those listed before it (tests/test_layers.py chec
 
 The modules at this level are public names only: ``grader.wine``/``grader.spotify`` (below),
 ``autograde``, ``data``, ``plots``, ``quiet``, ``i18n`` (imported by released notebooks),
-``sandbox`` and ``nbgrader_feedback`` (named by nbgrader_config.py), ``test_notebooks`` (what
+``sandbox``, ``nbgrader_feedback`` and ``nbgrader_execute`` (named by nbgrader_config.py), ``test_notebooks`` (what
 ``pytest grader`` collects).
 """
 

@@ -14,7 +14,8 @@ ASSIGNMENT_PACKAGES = ("grader.lesson", "grader.internals")
 # The public names at the top of the package: what released notebooks, nbgrader_config.py and
 # `pytest grader` use (grader/__init__.py says which is which).
 PUBLIC = ["grader", "grader.__main__", "grader.autograde", "grader.data", "grader.plots", "grader.quiet",
-          "grader.i18n", "grader.sandbox", "grader.nbgrader_feedback", "grader.test_notebooks"]
+          "grader.i18n", "grader.sandbox", "grader.nbgrader_feedback", "grader.nbgrader_execute",
+          "grader.test_notebooks"]
 
 
 def parts() -> dict:

