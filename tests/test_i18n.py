@@ -78,6 +78,7 @@ def _dynamic_ids() -> set:
     ids |= {f"cell.{role}" for role in ("model", "train", "seed", "data", "other")}
     ids |= {f"ordinal.{n}" for n in ("1", "2", "3", "n")}
     ids |= {"row." + s for s in ("same", "changed", "replaced", "missing", "extra")}
+    ids |= {"sandbox.layer." + s for s in ("bubblewrap", "landlock-user", "landlock")}  # report.layer_words
     slugs = ("dropout", "batchnormalization")
     kinds = ("after-dense", "before-dense", "after-output", "missing", "missing-in-some-blocks", "extra")
     ids |= {f"mistake-title.{slug}-{kind}" for slug in slugs for kind in kinds}

@@ -144,7 +144,7 @@ def grade_command(argv) -> int:
         return 2
     if not report.sandbox.active:
         print(report.sandbox.warning(), file=sys.stderr)
-    print(summary(report))
+    print(summary(report))  # its last line names the layer that contained the student's code
     if args.json:
         write_json(report, args.json)
         print(f"JSON report: {args.json}")

@@ -104,8 +104,10 @@ def main(argv=None) -> int:
                                                      "(an upload with no notebook): en or zh_CN")
     parser.add_argument("--val-loss-visibility", choices=VISIBILITIES, default="after_published",
                         help="when students see the val_loss tests (default: after_published, once you publish)")
-    parser.add_argument("--sandbox", choices=("auto", "on"), default="auto",
-                        help="on: stop (a failed autograder, not a 0) where student code cannot be sandboxed")
+    parser.add_argument("--sandbox", choices=("on", "bubblewrap", "landlock", "auto"), default="on",
+                        help="on (default): stop (a failed autograder, not a 0) where student code cannot be "
+                             "contained by bubblewrap or Landlock; bubblewrap/landlock: require that layer; "
+                             "auto: grade even with no sandbox (student code then runs as root)")
     parser.add_argument("--wheel", type=Path, help="the kit's wheel to bundle (default: built from this clone)")
     args = parser.parse_args(argv)
     from ..base.i18n import normalize

@@ -109,7 +109,8 @@ def results_of(report, config: dict, set_aside: list, seconds: float) -> dict:
         "output": notes + to_html(report), "output_format": "html",
         "stdout_visibility": "hidden", "tests": tests,
         "extra_data": {"kit": report.release, "max_points": report.max_points,
-                       "sandbox": bool(report.sandbox and report.sandbox.active)},
+                       "sandbox": bool(report.sandbox and report.sandbox.active),
+                       "sandbox_layer": report.sandbox.layer if report.sandbox else None},
     }
 
 
@@ -129,8 +130,7 @@ def run(root: Path) -> int:
     started = time.perf_counter()
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     os.environ.setdefault("DROPOUT_KIT_DATA", str(root / "source" / "data"))
-    if config.get("sandbox"):
-        os.environ["DROPOUT_KIT_SANDBOX"] = config["sandbox"]
+    os.environ["DROPOUT_KIT_SANDBOX"] = config.get("sandbox") or "on"  # contained unless the zip says otherwise
     unit = by_key(config["assignment"])
     results_file = root / "results" / "results.json"
     results_file.parent.mkdir(parents=True, exist_ok=True)
@@ -151,8 +151,7 @@ def run(root: Path) -> int:
         except GraderUnavailable as error:
             print(f"The autograder cannot grade (nothing was written; the student's score is untouched): {error}")
             return 2
-        if not report.sandbox.active:
-            print(report.sandbox.warning())
+        print(report.sandbox.describe() if report.sandbox.active else report.sandbox.warning())
         print(summary(report))
         results = results_of(report, config, set_aside, time.perf_counter() - started)
     partial = results_file.with_suffix(".json.partial")

@@ -118,6 +118,8 @@ def _page(report: SubmissionReport, title: str | None) -> str:
     if report.sandbox is not None and not report.sandbox.active:
         body.insert(1, f'<p class="unsandboxed" role="alert">'
                        f'{html.escape(t("report.unsandboxed", reason=report.sandbox.reason))}</p>')
+    elif report.sandbox is not None:
+        body.append(f'<p class="contained">{html.escape(t("report.contained", layer=layer_words(report.sandbox)))}</p>')
     for nb in report.notebooks:
         body.append(f"<h2>{html.escape(nb.notebook)}.ipynb</h2>")
         if nb.error:
@@ -155,6 +157,11 @@ def json_safe(value):
     return value
 
 
+def layer_words(state) -> str:
+    """Which layer contained the student's code, in the reader's language."""
+    return t("sandbox.layer." + state.layer.replace("+", "-"))
+
+
 def summary(report: SubmissionReport) -> str:
     """The terminal summary, in the language of the graded notebooks."""
     with use(report.language):
@@ -171,4 +178,6 @@ def summary(report: SubmissionReport) -> str:
                     lines.extend("           " + line for line in r.message.splitlines())
         lines.append("  " + t("summary.score", points=report.points, max=report.max_points,
                               seconds=f"{report.seconds:.0f}"))
+        if report.sandbox is not None and report.sandbox.active:
+            lines.append("  " + t("summary.contained", layer=layer_words(report.sandbox)))
         return "\n".join(lines)

@@ -81,6 +81,7 @@ class SubmissionReport:
             "passed": self.passed,
             "seconds": round(self.seconds, 2),
             "sandbox": bool(self.sandbox and self.sandbox.active),
+            "sandbox_layer": self.sandbox.layer if self.sandbox else None,
             "sandbox_detail": self.sandbox.reason if self.sandbox else None,
             "grader_peak_mb": _peak_mb(),
             "notebooks": [

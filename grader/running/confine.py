@@ -82,7 +82,7 @@ class ConfineError(OSError):
     """A step of confining the kernel failed: the kernel must not run."""
 
 
-def _fail(what: str):
+def _raise_errno(what: str):
     code = ctypes.get_errno()
     raise ConfineError(code, f"{what}: {os.strerror(code)}")
 
@@ -119,7 +119,7 @@ reference file is hidden: its names are listed, its files read only by their own
     attr = struct.pack("QQQ", fs, net, scoped)
     fd = _libc.syscall(SYS_CREATE_RULESET, ctypes.c_char_p(attr), ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
     if fd < 0:
-        _fail("landlock_create_ruleset")
+        _raise_errno("landlock_create_ruleset")
     rights = [(p, READ) for p in policy.get("read", [])] + [(p, WRITE) for p in policy.get("write", [])] \
         + [(p, FS["read_dir"]) for p in policy.get("list", [])] \
         + [(p, FS["read_file"] | FS["write_file"]) for p in policy.get("devices", [])]
@@ -134,7 +134,7 @@ reference file is hidden: its names are listed, its files read only by their own
             rule = struct.pack("=Qi", allowed & fs, target)
             if _libc.syscall(SYS_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(RULE_PATH_BENEATH), ctypes.c_char_p(rule),
                              ctypes.c_uint32(0)) != 0:
-                _fail(f"landlock_add_rule {path}")
+                _raise_errno(f"landlock_add_rule {path}")
         finally:
             os.close(target)
     return fd
@@ -189,23 +189,23 @@ def load_seccomp(arch: str) -> None:
     fprog = struct.pack("HxxxxxxP", len(program) // 8, ctypes.addressof(buffer))
     header = ctypes.create_string_buffer(fprog)  # both buffers live until the call returns
     if prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(header)) != 0:
-        _fail("seccomp")
+        _raise_errno("seccomp")
 
 
 def drop_privileges(uid: int | None, gid: int | None) -> None:
     """No capability left in any set; as root, the kernel's own unprivileged user and group."""
     if prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL) != 0 and ctypes.get_errno() != errno.EINVAL:
-        _fail("clear ambient capabilities")
+        _raise_errno("clear ambient capabilities")
     for cap in range(64):  # possible only with CAP_SETPCAP (as root); harmless otherwise
         if prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.EPERM):
-            _fail(f"drop capability {cap}")
+            _raise_errno(f"drop capability {cap}")
     if uid is not None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
     header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
     if _libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(bytes(24))) != 0:
-        _fail("capset")
+        _raise_errno("capset")
 
 
 def confine(policy: dict) -> None:
@@ -225,11 +225,11 @@ def confine(policy: dict) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (policy["nproc"], policy["nproc"]))
     drop_privileges(policy.get("uid"), policy.get("gid"))
     if prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:  # after the user change, which clears it
-        _fail("prctl(PR_SET_PDEATHSIG)")
+        _raise_errno("prctl(PR_SET_PDEATHSIG)")
     if prctl(PR_SET_NO_NEW_PRIVS, 1) != 0:
-        _fail("prctl(PR_SET_NO_NEW_PRIVS)")
+        _raise_errno("prctl(PR_SET_NO_NEW_PRIVS)")
     if _libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
-        _fail("landlock_restrict_self")
+        _raise_errno("landlock_restrict_self")
     os.close(ruleset)
     arch = seccomp_arch()
     if arch is None:
