@@ -39,7 +39,7 @@ from nbgrader.converters import Autograde  # noqa: E402
 from grader.nbgrader_execute import ContainedExecute  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [ContainedExecute if getattr(step, "__name__", "") == "Execute" else step
-                                       for step in Autograde.autograde_preprocessors.default_value]
+                                       for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 if "autograde" in sys.argv[1:2]:
     from grader.sandbox import GraderUnavailable, preflight  # noqa: E402
 

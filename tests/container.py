@@ -7,7 +7,7 @@ bubblewrap cannot create a sandbox, as on Gradescope, a JupyterHub container or 
 The filter is libseccomp's (through pyseccomp), not the kit's own: the kit's seccomp code is what
 is being tested.
 
-    python tests/container.py COMMAND...
+    python tests/container.py [--no-landlock] COMMAND...
 """
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ import sys
 NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
 
 
-def enter() -> None:
-    """Load the filter into this process (and so into everything it starts)."""
+def enter(landlock: bool = True) -> None:
+    """Load the filter into this process (and so into everything it starts). ``landlock=False``:
+    also a kernel without Landlock (its calls fail with ENOSYS, as before Linux 5.13 or under an
+    older container profile), where no sandbox layer can run at all."""
     import pyseccomp as seccomp
 
     rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
@@ -28,14 +30,32 @@ def enter() -> None:
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    if not landlock:
+        for name in ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"):
+            rules.add_rule(seccomp.ERRNO(errno.ENOSYS), name)
     rules.load()
 
 
-def command(argv) -> list:
-    """``argv`` run inside the simulated container."""
-    return [sys.executable, os.path.abspath(__file__), *argv]
+def available() -> bool:
+    """libseccomp (through pyseccomp) can load a filter here."""
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def command(argv, landlock: bool = True) -> list:
+    """``argv`` run inside the simulated container (``landlock=False``: on a kernel without Landlock)."""
+    return [sys.executable, os.path.abspath(__file__), *([] if landlock else ["--no-landlock"]), *argv]
+
+
+def without_any_layer(argv) -> list:
+    return command(argv, landlock=False)
 
 
 if __name__ == "__main__":
-    enter()
-    os.execvp(sys.argv[1], sys.argv[1:])
+    args = sys.argv[1:]
+    enter(landlock=args[0] != "--no-landlock")
+    args = args[1:] if args[0] == "--no-landlock" else args
+    os.execvp(args[0], args)

@@ -115,3 +115,61 @@ def leaks(planted: Planted, texts=(), folders=()) -> dict:
             if path.is_file():
                 blobs.append(path.read_bytes().decode("latin-1"))
     return {what: marker for what, marker in planted.markers.items() if any(marker in blob for blob in blobs)}
+
+
+def hostile_source(targets) -> str:
+    """An answer cell that tampers with ``targets`` (the kit, the venv, the thresholds, the
+    results), signals every grading process it can find, and leaves a detached daemon that keeps
+    rewriting the targets; it raises what it managed, with the daemon's pid."""
+    return ("import os, time\n"
+            f"_targets = {[str(t) for t in targets]!r}\n"
+            "_h = []\n"
+            "for _t in _targets:\n"
+            "    try:\n"
+            "        with open(_t, 'a') as _f:\n"
+            "            _f.write('#tampered')\n"
+            "        _h.append('WROTE ' + _t)\n"
+            "    except OSError as _e:\n"
+            "        _h.append('DENIED ' + type(_e).__name__)\n"
+            "for _pid in [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]:\n"
+            "    try:\n"
+            "        _cmd = open(f'/proc/{_pid}/cmdline', 'rb').read()\n"
+            "    except OSError:\n"
+            "        continue\n"
+            "    if any(w in _cmd for w in (b'grader', b'nbgrader', b'pytest', b'run_autograder')):\n"
+            "        try:\n"
+            "            os.kill(int(_pid), 0)\n"
+            "            _h.append('SIGNALLED ' + _cmd.decode(errors='replace')[:80])\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "_r, _w = os.pipe()\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"
+            "    if os.fork() == 0:\n"
+            "        os.write(_w, str(os.getpid()).encode())\n"
+            "        while True:\n"
+            "            for _t in _targets:\n"
+            "                try:\n"
+            "                    open(_t, 'w').write('{\"score\": 999}')\n"
+            "                except OSError:\n"
+            "                    pass\n"
+            "            time.sleep(0.1)\n"
+            "    os._exit(0)\n"
+            "_h.append('DAEMON ' + os.read(_r, 20).decode())\n"
+            "raise RuntimeError('hostile: ' + ' || '.join(_h))")
+
+
+def hostile_contained(text: str, targets_before: dict) -> None:
+    """The hostile cell ran, wrote nothing, signalled nothing, and its daemon is gone with the
+    kernel: a second later the targets are still as they were."""
+    import os
+    import re
+    import time
+
+    assert "hostile: " in text, text[-2000:]
+    found = text[text.index("hostile: ") + len("hostile: "):].split("\n")[0]
+    assert "WROTE" not in found and "SIGNALLED" not in found, found
+    daemon = int(re.search(r"DAEMON (\d+)", found).group(1))
+    time.sleep(1.0)
+    assert not os.path.exists(f"/proc/{daemon}"), f"the student's daemon {daemon} outlived grading"
+    assert {path: path.read_bytes() if path.exists() else None for path in targets_before} == targets_before

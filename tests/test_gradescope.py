@@ -17,9 +17,10 @@ import nbformat
 import pytest
 
 from grader.base.i18n import t, use
-from grader.running import sandbox
-from secret_probes import leaks, plant
-from submissions import set_answer, solution_notebook
+import container
+from grader.running import confine, sandbox
+from secret_probes import hostile_contained, hostile_source, leaks, plant
+from submissions import set_answer, solution_notebook, write
 from test_sandbox import fake_bwrap
 from test_secrets import every_probe_denied
 
@@ -72,8 +73,9 @@ def upload(autograder, files: dict) -> Path:
     return submission
 
 
-def run_autograder(autograder, env_extra: dict | None = None):
-    done = subprocess.run([str(autograder["root"] / "run_autograder")], env=dict(autograder["env"], **(env_extra or {})),
+def run_autograder(autograder, env_extra: dict | None = None, wrap=list):
+    """run_autograder as Gradescope runs it (``wrap``: container.command, to run it in the simulated container)."""
+    done = subprocess.run(wrap([str(autograder["root"] / "run_autograder")]), env=dict(autograder["env"], **(env_extra or {})),
                           capture_output=True, text=True, timeout=1800, cwd=autograder["root"])
     results = autograder["root"] / "results" / "results.json"
     return done, (json.loads(results.read_text()) if results.exists() else None)
@@ -186,7 +188,7 @@ def test_when_the_grader_cannot_grade_run_autograder_fails_and_writes_nothing(au
     config = json.loads(config_path.read_text())
     upload(autograder, {"wine.ipynb": released("solutions", "dropout-batchnorm", "wine.ipynb")})
     try:
-        config_path.write_text(json.dumps(dict(config, sandbox="on")))
+        config_path.write_text(json.dumps(dict(config, sandbox="bubblewrap")))  # the one layer asked for cannot run
         bwrap = fake_bwrap(tmp_path / "bin", probe_passes=False)
         done, results = run_autograder(autograder, {"PATH": f"{bwrap}{os.pathsep}{autograder['env']['PATH']}"})
     finally:
@@ -200,10 +202,15 @@ def planted(tmp_path_factory):
     yield from plant(tmp_path_factory.mktemp("secrets"))
 
 
-def test_a_hostile_upload_reads_no_secret_and_cannot_write_its_own_grade(autograder, planted, tmp_path):
+@pytest.mark.parametrize("where", ["host", pytest.param("container", marks=pytest.mark.skipif(
+    confine.landlock_abi() < 1 or not container.available(), reason="no Landlock or no libseccomp here"))])
+def test_a_hostile_upload_reads_no_secret_and_cannot_write_its_own_grade(autograder, planted, tmp_path, where):
     """The secret probes of every grading path, and Gradescope's own targets: the results file, the
     autograder's config and scripts, the installed kit. (Under /tmp, a write may land in the
-    sandbox's private /tmp and be thrown away: what counts is that the real files are unchanged.)"""
+    sandbox's private /tmp and be thrown away: what counts is that the real files are unchanged.)
+    In the simulated container run_autograder runs as root under Docker's denials (the Landlock
+    layer), and spotify Q3 also leaves a daemon that keeps rewriting results.json with a score of
+    999 after the grader has finished: the recorded score stays the kit's."""
     root = autograder["root"]
     kit_file = next((root / "venv").rglob("site-packages/grader/__init__.py"))
     targets = [root / "results" / "results.json", root / "source" / "config.json", root / "run_autograder", kit_file]
@@ -217,9 +224,14 @@ def test_a_hostile_upload_reads_no_secret_and_cannot_write_its_own_grade(autogra
               "        pass\n"
               "raise RuntimeError('wrote: ' + repr(_wrote))")
     spotify = planted.notebook(tmp_path / "hostile")
+    if where == "container":
+        reference = next((root / "venv").rglob("site-packages/grader/lesson/reference.json"))
+        before[reference] = reference.read_bytes()
+        nb = nbformat.read(spotify, as_version=4)
+        write(set_answer(nb, "spotify_q3_model", hostile_source(targets + [reference])), spotify.parent, "spotify")
     upload(autograder, {"wine.ipynb": set_answer(solution_notebook("wine"), "wine_q1_model", writes),
                         "spotify.ipynb": nbformat.read(spotify, as_version=4)})
-    done, results = run_autograder(autograder, planted.env())
+    done, results = run_autograder(autograder, planted.env(), container.command if where == "container" else list)
     assert done.returncode == 0, done.stdout[-3000:]
     jsonschema.validate(results, SCHEMA)
     assert results["score"] == 0
@@ -227,5 +239,11 @@ def test_a_hostile_upload_reads_no_secret_and_cannot_write_its_own_grade(autogra
     assert "raised RuntimeError with the message “wrote: " in outputs, outputs[-3000:]  # it tried; what it wrote (if anything)
     # was the sandbox's own throwaway copy: the real files are unchanged.
     every_probe_denied(planted, outputs.replace("\\'", "'"))
+    if where == "container":
+        assert "sandbox: landlock" in done.stdout and results["extra_data"]["sandbox_layer"].startswith("landlock")
+        q3 = next(test["output"] for test in results["tests"] if "hostile: " in test["output"])
+        recorded = (root / "results" / "results.json").read_bytes()
+        hostile_contained(q3.replace("\\'", "'"), {root / "results" / "results.json": recorded})
+        assert json.loads(recorded)["score"] == results["score"] == 0
     assert {path: path.read_bytes() for path in before} == before
     assert leaks(planted, [done.stdout, done.stderr], [root / "results"]) == {}

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import container
 from grader.running import sandbox
 from submissions import SPOTIFY_STARTER_Q1, SPOTIFY_STARTER_Q3, set_answer, solution_notebook, write
 
@@ -97,10 +98,15 @@ def starter(tmp_path_factory) -> Path:
     return write(nb, tmp_path_factory.mktemp("starter") / "submission", "spotify").parent
 
 
-def grade_cli(submission: Path, out: Path, env: dict):
-    return subprocess.run([sys.executable, "-m", "grader", str(submission), "--quiet", "--json", str(out / "r.json"),
-                           "--html", str(out / "r.html")], capture_output=True, text=True, env=env, timeout=600,
+def grade_cli(submission: Path, out: Path, env: dict, wrap=list):
+    return subprocess.run(wrap([sys.executable, "-m", "grader", str(submission), "--quiet", "--json", str(out / "r.json"),
+                                "--html", str(out / "r.html")]), capture_output=True, text=True, env=env, timeout=600,
                           cwd=out)
+
+
+# Neither layer can run: no user namespaces for bubblewrap (a fake that fails as it does), and a
+# kernel without Landlock (the simulated container with Landlock's calls denied).
+no_layer = pytest.mark.skipif(not container.available(), reason="libseccomp is not installed")
 
 
 def test_a_sandbox_that_cannot_mount_stops_grading_before_any_report(tmp_path, starter):
@@ -112,20 +118,23 @@ def test_a_sandbox_that_cannot_mount_stops_grading_before_any_report(tmp_path, s
 
 
 def test_a_required_sandbox_that_cannot_run_stops_grading(tmp_path, starter):
-    env = grader_env({sandbox.SANDBOX_ENV: "on"}, fake_bwrap(tmp_path / "bin", probe_passes=False))
+    env = grader_env({sandbox.SANDBOX_ENV: "bubblewrap"}, fake_bwrap(tmp_path / "bin", probe_passes=False))
     result = grade_cli(starter, tmp_path, env)
-    assert result.returncode == 2 and "DROPOUT_KIT_SANDBOX=on but bubblewrap cannot create a sandbox" in result.stderr
+    assert result.returncode == 2 and "DROPOUT_KIT_SANDBOX=bubblewrap but bubblewrap cannot create a sandbox" in result.stderr
     assert not (tmp_path / "r.json").exists()
 
 
+@no_layer
 def test_no_sandbox_is_said_in_the_terminal_the_json_and_the_page(tmp_path, starter):
-    """User namespaces disabled: grading goes on, and says so in all three places."""
-    result = grade_cli(starter, tmp_path, grader_env(bwrap_folder=fake_bwrap(tmp_path / "bin", probe_passes=False)))
+    """User namespaces disabled and no Landlock: grading goes on, and says so in all three places."""
+    result = grade_cli(starter, tmp_path, grader_env(bwrap_folder=fake_bwrap(tmp_path / "bin", probe_passes=False)),
+                       container.without_any_layer)
     assert result.returncode == 1, result.stdout + result.stderr
     warning = [line for line in result.stderr.splitlines() if "WITHOUT a sandbox" in line]
     assert len(warning) == 1 and "user namespaces may be disabled" in warning[0]
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["sandbox"] is False and "Operation not permitted" in report["sandbox_detail"]
+    assert report["sandbox_layer"] == "none" and "Landlock is not available" in report["sandbox_detail"]
     page = (tmp_path / "r.html").read_text()
     assert 'class="unsandboxed"' in page and "Graded without a sandbox" in page
     assert "still the starter model" in json.dumps(report)
@@ -137,16 +146,19 @@ def test_a_sandboxed_grade_says_so(tmp_path, starter):
     assert result.returncode == 1 and "WITHOUT a sandbox" not in result.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["sandbox"] is True and "bubblewrap" in report["sandbox_detail"]
-    assert "Graded without a sandbox" not in (tmp_path / "r.html").read_text()
+    assert report["sandbox_layer"] == sandbox.status().layer and "contained by: bubblewrap" in result.stdout
+    page = (tmp_path / "r.html").read_text()
+    assert "Graded without a sandbox" not in page and 'class="contained"' in page
 
 
+@no_layer
 def test_batch_refuses_an_unsandboxed_class_unless_told(tmp_path, starter):
     course = tmp_path / "course"
     target = course / "submitted" / "bob" / "dropout-batchnorm"
     target.mkdir(parents=True)
     (target / "spotify.ipynb").write_bytes((starter / "spotify.ipynb").read_bytes())
     env = grader_env(bwrap_folder=fake_bwrap(tmp_path / "bin", probe_passes=False))
-    command = [sys.executable, "-m", "grader", "batch", str(course), "--workers", "1"]
+    command = container.without_any_layer([sys.executable, "-m", "grader", "batch", str(course), "--workers", "1"])
     refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
     assert refused.returncode == 2 and "--no-sandbox" in refused.stderr, refused.stderr[-2000:]
     assert not (course / "gradebook.db").exists() and not list(course.glob("kit-grades/*.json"))

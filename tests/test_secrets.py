@@ -1,22 +1,67 @@
 """Hostile readers and probes, through all four grading paths: the command, ``pytest grader``,
 batch and nbgrader autograde. Each probe must be denied, and no planted marker may appear in
 anything the run writes or prints (terminal, JSON, feedback pages, gradebook, nbgrader's folders).
-The same probes run from a wheel installed under /tmp in test_install.py."""
+The same probes run from a wheel installed under /tmp in test_install.py.
+
+Each path runs twice: on this machine (bubblewrap), and in a simulated container (tests/container.py:
+Docker's denials of namespaces and mounts, so the Landlock layer contains the kernels). In the
+container the spotify Q3 answer is hostile too: it tampers with the kit, the venv, the thresholds
+and the results, signals the grading processes and leaves a daemon; nothing changes, nothing is
+signalled, and the daemon is gone when grading ends."""
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
 
 import pytest
 
-from grader.running import sandbox
+import container
+from grader.running import confine, sandbox
+from grader.running.exposure import KIT_PACKAGE
 from grader.commands.cli import nbgrader_env
-from secret_probes import leaks, plant
+from secret_probes import hostile_contained, hostile_source, leaks, plant
+from submissions import set_answer, write
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sandbox.available(), reason="no sandbox can run here")]
 ASSIGNMENT = "dropout-batchnorm"
+WHERE = ["host", pytest.param("container", marks=pytest.mark.skipif(
+    confine.landlock_abi() < 1 or not container.available(), reason="no Landlock or no libseccomp here"))]
+TARGETS = [KIT_PACKAGE / "lesson" / "questions.py", KIT_PACKAGE / "lesson" / "reference.json",
+           Path(sandbox.python_paths()[-1]) / "jupyter_client" / "__init__.py"]
+
+
+@dataclass
+class Where:
+    """Where a grading path runs: on this machine, or in the simulated container (hostile Q3 too)."""
+    name: str
+
+    def command(self, argv) -> list:
+        return container.command(argv) if self.name == "container" else list(argv)
+
+    def submission(self, planted, folder: Path, extra_targets=()) -> Path:
+        path = planted.notebook(folder)
+        if self.name == "container":
+            nb = nbformat.read(path, as_version=4)
+            write(set_answer(nb, "spotify_q3_model", hostile_source(TARGETS + list(extra_targets))), folder, "spotify")
+        return path
+
+    def before(self) -> dict:
+        return {path: path.read_bytes() if path.exists() else None for path in TARGETS}
+
+    def contained(self, text: str, before: dict) -> None:
+        if self.name == "container":
+            hostile_contained(text, before)
+
+
+@pytest.fixture(params=WHERE)
+def where(request) -> Where:
+    return Where(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -42,67 +87,82 @@ def every_probe_denied(planted, text: str, reference_visible: bool = False) -> N
     assert not planted.connections, "the kernel reached a loopback server"
 
 
-def q1_message(report: dict) -> str:
-    return next(q["message"] for nb in report["notebooks"] for q in nb["questions"] if q["id"] == "spotify_q1")
+def q1_message(report: dict, question: str = "spotify_q1") -> str:
+    return next(q["message"] for nb in report["notebooks"] for q in nb["questions"] if q["id"] == question)
 
 
-def test_the_command(planted, tmp_path):
-    submission = planted.notebook(tmp_path / "submission")
-    result = subprocess.run([sys.executable, "-m", "grader", str(submission.parent), "--json", str(tmp_path / "r.json"),
-                             "--html", str(tmp_path / "r.html")], capture_output=True, text=True, cwd=tmp_path,
-                            env=environment(planted), timeout=900)
+def test_the_command(planted, tmp_path, where):
+    submission = where.submission(planted, tmp_path / "submission", [tmp_path / "r.json"])
+    before = where.before()
+    result = subprocess.run(where.command([sys.executable, "-m", "grader", str(submission.parent), "--json",
+                                           str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")]),
+                            capture_output=True, text=True, cwd=tmp_path, env=environment(planted), timeout=900)
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     report = json.loads((tmp_path / "r.json").read_text())
     every_probe_denied(planted, q1_message(report))
+    where.contained(q1_message(report, "spotify_q3"), before)
+    assert json.loads((tmp_path / "r.json").read_text()) == report  # the daemon did not outlive grading
+    if where.name == "container":
+        assert report["sandbox_layer"].startswith("landlock") and "contained by: Landlock" in result.stdout
     assert leaks(planted, [result.stdout, result.stderr], [tmp_path / "r.json", tmp_path / "r.html"]) == {}
 
 
-def test_pytest_grader(planted, tmp_path, root):
-    submission = planted.notebook(tmp_path / "submission")
-    result = subprocess.run([sys.executable, "-m", "pytest", "grader", "--submission", str(submission.parent),
-                             "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html"),
-                             "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=root,
-                            env=environment(planted), timeout=900)
+def test_pytest_grader(planted, tmp_path, root, where):
+    submission = where.submission(planted, tmp_path / "submission")
+    before = where.before()
+    result = subprocess.run(where.command([sys.executable, "-m", "pytest", "grader", "--submission",
+                                           str(submission.parent), "--json", str(tmp_path / "r.json"), "--report",
+                                           str(tmp_path / "r.html"), "-p", "no:cacheprovider"]),
+                            capture_output=True, text=True, cwd=root, env=environment(planted), timeout=900)
     assert result.returncode == 1, result.stdout[-2000:]
     every_probe_denied(planted, result.stdout)
+    where.contained(q1_message(json.loads((tmp_path / "r.json").read_text()), "spotify_q3"), before)
     assert leaks(planted, [result.stdout, result.stderr], [tmp_path / "r.json", tmp_path / "r.html"]) == {}
 
 
-def make_course(planted, course):
-    planted.notebook(course / "submitted" / "mallory" / ASSIGNMENT)
+def make_course(planted, course, where=None):
+    folder = course / "submitted" / "mallory" / ASSIGNMENT
+    where.submission(planted, folder) if where else planted.notebook(folder)
     return course
 
 
-def test_batch(planted, tmp_path):
-    course = make_course(planted, tmp_path / "course")
-    result = subprocess.run([sys.executable, "-m", "grader", "batch", str(course), "--workers", "1"],
+def test_batch(planted, tmp_path, where):
+    course = make_course(planted, tmp_path / "course", where)
+    before = where.before()
+    result = subprocess.run(where.command([sys.executable, "-m", "grader", "batch", str(course), "--workers", "1"]),
                             capture_output=True, text=True, cwd=tmp_path, env=environment(planted), timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     graded = json.loads((course / "kit-grades" / "mallory.json").read_text())
     every_probe_denied(planted, q1_message(graded))
+    where.contained(q1_message(graded, "spotify_q3"), before)
     outputs = [course / "kit-grades", course / "feedback", course / "gradebook.db", course / "kit-grades.csv"]
     assert leaks(planted, [result.stdout, result.stderr], outputs) == {}
 
 
-def test_nbgrader_autograde(planted, tmp_path, root):
+def test_nbgrader_autograde(planted, tmp_path, root, where):
     course = tmp_path / "course"
     for folder in ("solutions", "exercises"):
         shutil.copytree(root / folder, course / folder)
     shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
-    make_course(planted, course)
+    make_course(planted, course, where)
+    before = where.before()
     env = environment(planted)
 
     def nbgrader(*args):
-        result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                                text=True, timeout=900)
+        result = subprocess.run(where.command([sys.executable, "-m", "nbgrader", *args]), cwd=course, env=env,
+                                capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         return result
 
     runs = [nbgrader("generate_assignment", ASSIGNMENT, "--force"), nbgrader("autograde", ASSIGNMENT, "--create"),
             nbgrader("generate_feedback", ASSIGNMENT)]
     autograded = json.loads((course / "autograded" / "mallory" / ASSIGNMENT / "spotify.ipynb").read_text())
-    answer = next(c for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "spotify_q1_model")
-    every_probe_denied(planted, next(o["evalue"] for o in answer["outputs"] if o["output_type"] == "error"),
-                       reference_visible=True)
+
+    def error_of(grade_id):
+        cell = next(c for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+        return next(o["evalue"] for o in cell["outputs"] if o["output_type"] == "error")
+
+    every_probe_denied(planted, error_of("spotify_q1_model"), reference_visible=True)
+    where.contained(error_of("spotify_q3_model") if where.name == "container" else "", before)
     outputs = [course / "autograded", course / "feedback", course / "gradebook.db"]
     assert leaks(planted, [r.stdout + r.stderr for r in runs], outputs) == {"reference file": '"intra_op_threads"'}

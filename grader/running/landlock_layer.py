@@ -131,25 +131,37 @@ class KernelUser:
 
 
 def end_processes_of(uid: int) -> None:
-    """Kill every process of ``uid``: a child takes the uid and signals all it may (kill -1)."""
+    """Kill every process of ``uid``, wherever it went: a child takes the uid and signals all it
+    may (kill -1), until /proc shows none left."""
     for _ in range(100):
+        if not processes_of(uid):
+            return
         child = os.fork()
         if child == 0:
-            code = 0
             try:
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
                 os.kill(-1, signal.SIGKILL)
-                code = 1  # some were found: look again
-            except ProcessLookupError:
-                code = 0
-            except BaseException:  # noqa: BLE001
-                code = 2
-            os._exit(code)
-        _, status = os.waitpid(child, 0)
-        if os.waitstatus_to_exitcode(status) != 1:
-            return
-        time.sleep(0.002)
+            finally:
+                os._exit(0)
+        os.waitpid(child, 0)
+        time.sleep(0.005)
+
+
+def processes_of(uid: int) -> list:
+    """The live (not zombie) processes whose real, effective or saved user is ``uid``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:
+            continue
+        if str(uid) in fields.get("Uid", "").split()[:3] and not fields.get("State", "").strip().startswith("Z"):
+            found.append(int(name))
+    return found
 
 
 def hand_over(path: Path, uid: int, gid: int) -> None:
