@@ -195,3 +195,24 @@ def test_the_kernel_user_pool_hands_out_each_user_once(monkeypatch):
     again = landlock_layer.KernelUser()
     again.release()
     assert errno.EPERM  # the module's constants stay importable
+
+
+def test_no_read_rule_reaches_a_reference_file_through_a_link(tmp_path, monkeypatch):
+    """A venv's lib64 is a link to its lib: a rule on the link holds the real folder, reference
+    files included, so links are followed before a folder is allowed whole."""
+    real = tmp_path / "venv" / "lib" / "site-packages" / "grader" / "lesson"
+    real.mkdir(parents=True)
+    (real / "reference.json").write_text("{}")
+    (real / "questions.py").write_text("")
+    (tmp_path / "venv" / "lib64").symlink_to("lib")
+    reference = real / "reference.json"
+    monkeypatch.setattr(landlock_layer, "python_paths", lambda: [str(tmp_path / "venv" / "lib64"), str(tmp_path / "venv")])
+    monkeypatch.setattr(landlock_layer, "reference_files", lambda: [reference])
+    read, listed = landlock_layer.read_paths(Exposure(), None)
+    assert not [p for p in read if str(reference) == p or str(reference).startswith(p.rstrip("/") + "/")], read
+    assert str(real / "questions.py") in read and str(real) in listed
+    # and on this installation: no rule holds any of the kit's real reference files
+    monkeypatch.undo()
+    read, _ = landlock_layer.read_paths(Exposure(), None)
+    for reference in landlock_layer.reference_files():
+        assert not [p for p in read if str(reference).startswith(p.rstrip("/") + "/") or str(reference) == p]

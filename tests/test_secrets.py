@@ -80,7 +80,7 @@ def every_probe_denied(planted, text: str, reference_visible: bool = False) -> N
     """The probes ran (their report is there) and each was denied."""
     assert "probes: " in text, text[-2000:]
     found = text[text.index("probes: ") + len("probes: "):].split("\n")[0].split(" || ")
-    assert len(found) == 9, found
+    assert len(found) == 9, " || ".join(found)
     if reference_visible:  # nbgrader's hidden tests run in the student's kernel and read the thresholds
         assert found.pop(6).startswith("READ '{")
     assert found[1] == "READ 'unset'" and all(f.startswith("DENIED ") for i, f in enumerate(found) if i != 1), found

@@ -217,6 +217,7 @@ def read_paths(exposure: Exposure, data_folder: str | None) -> tuple:
 
 
 def _without(path: str, hidden: set, allowed: list, listed: list) -> None:
+    path = os.path.realpath(path)  # a rule holds what a link points to (a venv's lib64 is its lib)
     if path in hidden:
         return
     if not any(h.startswith(path.rstrip("/") + "/") for h in hidden) or not os.path.isdir(path):
