@@ -212,3 +212,44 @@ def test_nbgrader_autograde_with_a_broken_sandbox_writes_no_grade(tmp_path, star
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
     assert "the sandbox cannot start" in result.stderr and "No submission was graded" in result.stderr
     assert not (course / "autograded").exists() and scores(course) == {}
+
+
+FORMGRADER_AUTOGRADE = """import json, sys
+from traitlets.config.loader import PyFileConfigLoader
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+config = PyFileConfigLoader("nbgrader_config.py", path=".").load_config()
+api = NbGraderAPI(CourseDirectory(root=".", config=config), config=config)
+print(json.dumps(api.autograde("dropout-batchnorm", "bob")))"""
+
+
+def test_nbgrader_refuses_a_kernel_manager_that_is_not_the_kits(tmp_path, starter, root):
+    """A hub's config that names another kernel manager after the kit's (nbconvert applies it when it
+    configures the Execute step again): the command line and formgrader's Autograde button (its API
+    call, as formgrader makes it) both stop before any kernel starts, and no grade is written."""
+    import shutil
+
+    from grader.commands.cli import nbgrader_env
+    from gradebook import scores
+
+    course = tmp_path / "course"
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(root / folder, course / folder)
+    config = (root / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(
+        config + '\nc.Execute.kernel_manager_class = "jupyter_client.manager.AsyncKernelManager"\n')
+    target = course / "submitted" / "bob" / "dropout-batchnorm"
+    target.mkdir(parents=True)
+    (target / "spotify.ipynb").write_bytes((starter / "spotify.ipynb").read_bytes())
+    env = nbgrader_env()
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "dropout-batchnorm", "--force"], cwd=course,
+                   env=env, capture_output=True, timeout=600, check=True)
+    cli = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "dropout-batchnorm", "--create"], cwd=course,
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert cli.returncode != 0 and "not the kit's contained kernel manager" in cli.stdout + cli.stderr
+    button = subprocess.run([sys.executable, "-c", FORMGRADER_AUTOGRADE], cwd=course, env=env, capture_output=True,
+                            text=True, timeout=600)
+    answer = json.loads(button.stdout.strip().splitlines()[-1])
+    assert answer["success"] is False and "not the kit's contained kernel manager" in answer["log"] + answer.get("error", "")
+    recorded = scores(course)  # nbgrader registers the submission's grade cells before it executes: all unscored
+    assert recorded and all(auto is None and manual is None for auto, manual, _ in recorded.values()), recorded
