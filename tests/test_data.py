@@ -207,3 +207,22 @@ def test_manifest_checksums_are_the_documented_ones(root):
     text = (root / "datasets" / "README.md").read_text()
     for name, entry in data.manifest().items():
         assert f"| {name} |" in text and entry["sha256"] in text
+
+
+def test_the_command_without_its_data_stops_with_the_cause_not_a_traceback(tmp_path):
+    """The grader's own data missing (no folder, no cache, the publisher unreachable): exit 2, the
+    message that says how to provide it, and no traceback: nothing was graded."""
+    import subprocess
+    import sys
+
+    from submissions import solution_notebook, write
+
+    write(solution_notebook("spotify"), tmp_path / "submission", "spotify")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPOUT_KIT_")}
+    env.update(DROPOUT_KIT_CACHE=str(tmp_path / "cache"), DROPOUT_KIT_MIRROR="http://127.0.0.1:9/nothing",
+               DROPOUT_KIT_DATA_ROOTS=str(tmp_path / "none"))
+    done = subprocess.run([sys.executable, "-m", "grader", str(tmp_path / "submission"), "--quiet"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "error: Data file" in done.stderr and "DROPOUT_KIT_DATA" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -130,6 +130,7 @@ def grade_command(argv) -> int:
     from ..feedback.report import summary, write_html, write_json
     from ..running.sandbox import GraderUnavailable
     from ..grading.submission import grade
+    from ..base.data import DataError
 
     try:
         report = grade(args.path, cell_timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
@@ -140,6 +141,9 @@ def grade_command(argv) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except GraderUnavailable as error:  # nothing was graded and nothing is written
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except DataError as error:  # the grader's data, not the student's: nothing was graded
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not report.sandbox.active:
