@@ -246,9 +246,13 @@ class Confinement:
                        "close": [self.done_write]}
         if self.user is not None:
             self.policy.update(uid=self.user.uid, gid=self.user.gid, nproc=NPROC)
-            open_for_search(self.workdir)
-            self.hand_over(self.ipc_dir)
-            self.hand_over(self.workdir)
+            try:
+                open_for_search(self.workdir)
+                self.hand_over(self.ipc_dir)
+                self.hand_over(self.workdir)
+            except OSError:
+                self.close()
+                raise
 
     @property
     def pass_fds(self) -> tuple:

@@ -424,6 +424,9 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
                 kw["pass_fds"] = held.pass_fds
                 try:
                     return await super()._async_launch_kernel(held.command(kernel_cmd), **kw)
+                except BaseException:
+                    self._end_confinement()  # its user and pipe go back at once
+                    raise
                 finally:
                     held.launched()
             kw["env"] = dict(kernel_environment(base, workdir, sandboxed, home), **extra)
