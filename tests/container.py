@@ -7,7 +7,7 @@ bubblewrap cannot create a sandbox, as on Gradescope, a JupyterHub container or 
 The filter is libseccomp's (through pyseccomp), not the kit's own: the kit's seccomp code is what
 is being tested.
 
-    python tests/container.py [--no-landlock] COMMAND...
+    python tests/container.py [--no-landlock] [--user UID] COMMAND...
 """
 from __future__ import annotations
 
@@ -45,9 +45,11 @@ def available() -> bool:
     return True
 
 
-def command(argv, landlock: bool = True) -> list:
-    """``argv`` run inside the simulated container (``landlock=False``: on a kernel without Landlock)."""
-    return [sys.executable, os.path.abspath(__file__), *([] if landlock else ["--no-landlock"]), *argv]
+def command(argv, landlock: bool = True, user: int | None = None) -> list:
+    """``argv`` run inside the simulated container (``landlock=False``: on a kernel without Landlock;
+    ``user``: as that uid and gid, as a JupyterHub container runs the instructor's own user)."""
+    return [sys.executable, os.path.abspath(__file__), *([] if landlock else ["--no-landlock"]),
+            *([] if user is None else ["--user", str(user)]), *argv]
 
 
 def without_any_layer(argv) -> list:
@@ -56,6 +58,13 @@ def without_any_layer(argv) -> list:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    enter(landlock=args[0] != "--no-landlock")
-    args = args[1:] if args[0] == "--no-landlock" else args
+    landlock = args[0] != "--no-landlock"
+    args = args if landlock else args[1:]
+    user = int(args[1]) if args[0] == "--user" else None
+    args = args if user is None else args[2:]
+    enter(landlock=landlock)
+    if user is not None:
+        os.setgroups([])
+        os.setresgid(user, user, user)
+        os.setresuid(user, user, user)
     os.execvp(args[0], args)

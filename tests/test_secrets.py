@@ -11,9 +11,11 @@ signalled, and the daemon is gone when grading ends."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,3 +168,48 @@ def test_nbgrader_autograde(planted, tmp_path, root, where):
     where.contained(error_of("spotify_q3_model") if where.name == "container" else "", before)
     outputs = [course / "autograded", course / "feedback", course / "gradebook.db"]
     assert leaks(planted, [r.stdout + r.stderr for r in runs], outputs) == {"reference file": '"intra_op_threads"'}
+
+
+GRADING_USER = 65534  # nobody: the instructor's own user in a JupyterHub container, say
+
+
+def python_runs_as(uid: int) -> str | None:
+    """None if this Python and the kit start as ``uid``; else why not."""
+    done = subprocess.run(container.command([sys.executable, "-c", "import grader.running.sandbox"], user=uid),
+                          capture_output=True, text=True, timeout=120, cwd="/")
+    return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["exit status"])[-1]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or confine.landlock_abi() < 1 or not container.available(),
+                    reason="needs root (to become another user), Landlock and libseccomp")
+def test_the_command_as_an_unprivileged_user_in_a_container(planted, tmp_path):
+    """The grading process itself runs as a user (not root) in the simulated container: the layer is
+    Landlock alone, and the probes and the hostile cell get nothing either."""
+    why = python_runs_as(GRADING_USER)
+    if why:
+        pytest.skip(f"this Python cannot run as uid {GRADING_USER}: {why}")
+    base = Path(tempfile.mkdtemp(prefix="kit-user-grader-"))
+    try:
+        os.chmod(base, 0o711)
+        work = base / "work"
+        work.mkdir()
+        where = Where("container")
+        submission = where.submission(planted, work / "submission", [work / "r.json"])
+        for folder, dirs, files in os.walk(work):
+            for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
+                os.chown(name, GRADING_USER, GRADING_USER)
+        before = where.before()
+        env = dict(environment(planted), HOME=str(work), DROPOUT_KIT_CACHE=str(work / "cache"),
+                   MPLCONFIGDIR=str(work / "mpl"))
+        result = subprocess.run(container.command([sys.executable, "-m", "grader", str(submission.parent), "--json",
+                                                   str(work / "r.json")], user=GRADING_USER),
+                                capture_output=True, text=True, cwd=work, env=env, timeout=900)
+        assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+        report = json.loads((work / "r.json").read_text())
+        assert report["sandbox_layer"] == "landlock" and f"as uid {GRADING_USER}" in report["sandbox_detail"]
+        every_probe_denied(planted, q1_message(report))
+        where.contained(q1_message(report, "spotify_q3"), before)
+        assert json.loads((work / "r.json").read_text()) == report
+        assert leaks(planted, [result.stdout, result.stderr], [work / "r.json"]) == {}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
