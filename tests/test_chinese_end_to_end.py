@@ -79,3 +79,32 @@ def test_lang_overrides_the_notebooks_language(root, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["language"] == "en" and "but not after Dense(64)" in questions(report)["spotify_q1"]["message"]
     assert "Score: 5/10" in result.stdout and not CJK.search(result.stdout)
+
+
+def test_every_font_stack_of_the_chinese_page_reaches_the_shipped_font(root, tmp_path):
+    """On a machine without a CJK font (a CI runner, a bare hub image), a CJK character in a font
+    stack that never names the kit's own font renders as an empty box: every stack of the page
+    names it, and the font the page embeds has a glyph for every CJK character of its text. The
+    page names what the student handed in, not the grading machine's folders."""
+    import base64
+    import html
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    path = _wrong_submission(tmp_path, "zh_CN")
+    result = run(["-m", "grader", str(path), "--html", str(tmp_path / "r.html"), "--quiet"], cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "应为" in page and "实际" in page and "差异" in page  # the layer table's headers
+    embedded = re.search(r"@font-face\{font-family:'([^']+)';src:url\(data:font/otf;base64,([^)]+)\)", page)
+    assert embedded, "the Chinese page embeds no font"
+    family, data = embedded.groups()
+    stacks = [s for s in re.findall(r"font-family:([^;}\"]+)", page) if not s.startswith(f"'{family}';src")]
+    assert stacks and all(family in stack for stack in stacks), [s for s in stacks if family not in s]
+    text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(style|script)>.*?</\1>", "", page, flags=re.S)))
+    glyphs = TTFont(io.BytesIO(base64.b64decode(data)))["cmap"].getBestCmap()
+    lacking = sorted({ch for ch in text if ord(ch) > 0x2E7F and ord(ch) not in glyphs})
+    assert not lacking, "".join(lacking)
+    assert str(tmp_path) not in page and "spotify.ipynb" in page

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..grading.submission import SubmissionReport
 from .fonts import font_css, html_lang
 from ..base.i18n import language, t, use
-from ..judging.verdict import message_html, table_html
+from ..judging.verdict import MONOSPACE, message_html, table_html
 
 STYLE = """
 body{font-family:"DropoutKit Sans SC",system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
@@ -23,12 +23,12 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin
 .pass{border-left:6px solid #1a7f37}.fail{border-left:6px solid #cf222e}.manual{border-left:6px solid #9a6700}
 .badge{font-weight:600;padding:.1em .5em;border-radius:1em;font-size:.9em}
 .pass .badge{background:#dafbe1;color:#1a7f37}.fail .badge{background:#ffebe9;color:#cf222e}.manual .badge{background:#fff8c5;color:#9a6700}
-pre{font-family:ui-monospace,"DejaVu Sans Mono",monospace,"DropoutKit Sans SC","Noto Sans CJK SC";white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:monospace;font-size:.9em}
+pre{font-family:%(mono)s;white-space:pre-wrap;background:#f6f8fa;padding:.6em;border-radius:6px}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;font-family:%(mono)s;font-size:.9em}
 tr.bad td{background:#ffebe9}.score{font-size:1.3em;font-weight:600}
 .training{color:#57606a;font-size:.9em}
 @media print{body{max-width:none;margin:0}.q{break-inside:avoid}img{max-width:100%}}.unsandboxed{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:.6em 1em;font-weight:600}
-"""
+""".replace("%(mono)s", MONOSPACE)
 
 
 def _curve_png(result) -> str | None:
@@ -103,6 +103,13 @@ def _question_html(result) -> str:
     return "".join(parts)
 
 
+def handed_in(report: SubmissionReport) -> str:
+    """What the student handed in, in the student's own terms: the notebooks' file names (or the
+    submission's own name), never the grading machine's folders."""
+    names = [Path(nb.path).name for nb in report.notebooks if nb.path]
+    return ", ".join(names) if names else Path(report.submission).name
+
+
 def to_html(report: SubmissionReport, title: str | None = None) -> str:
     """The feedback page, in the language of the graded notebooks."""
     with use(report.language):
@@ -114,7 +121,7 @@ def _page(report: SubmissionReport, title: str | None) -> str:
     title = title or t("report.title")
     body = [f"<h1>{html.escape(title)}</h1>",
             f'<p class="score">{t("report.score", points=report.points, max=report.max_points)}</p>',
-            f"<p>{t('report.submission')}<code>{html.escape(report.submission)}</code></p>"]
+            f"<p>{t('report.submission')}<code>{html.escape(handed_in(report))}</code></p>"]
     if report.sandbox is not None and not report.sandbox.active:
         body.insert(1, f'<p class="unsandboxed" role="alert">'
                        f'{html.escape(t("report.unsandboxed", reason=report.sandbox.reason))}</p>')

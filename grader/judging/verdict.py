@@ -99,9 +99,15 @@ def table_text(rows) -> list[str]:
     return lines
 
 
+# The layer table's font stack: monospace first, then the kit's own CJK font (which the feedback
+# pages embed) and the usual CJK fonts, so that 应为/实际/差异 never fall back to empty boxes on a
+# machine without a CJK font. Single quotes: it goes inside style="..." attributes too.
+MONOSPACE = "ui-monospace,'DejaVu Sans Mono',monospace,'DropoutKit Sans SC','Noto Sans CJK SC','Noto Sans Mono CJK SC'"
+
+
 def table_html(rows) -> str:
     """The aligned table as HTML with inline styles (a notebook output has no style sheet)."""
-    cell = "border:1px solid #d0d7de;padding:2px 8px;font-family:monospace"
+    cell = f"border:1px solid #d0d7de;padding:2px 8px;font-family:{MONOSPACE}"
     parts = [f'<table style="border-collapse:collapse;margin-top:6px" class="layers">'
              f'<tr><th style="{cell}">#</th><th style="{cell}">{t("table.expected")}</th><th style="{cell}">#</th>'
              f'<th style="{cell}">{t("table.found")}</th><th style="{cell}">{t("table.difference")}</th></tr>']
