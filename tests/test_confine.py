@@ -3,7 +3,6 @@ processes: its seccomp numbers against libseccomp's, what a confined process can
 keeper ending everything a kernel started, also when jupyter_client kills the launcher."""
 from __future__ import annotations
 
-import errno
 import json
 import os
 import signal
@@ -192,9 +191,9 @@ def test_the_kernel_user_pool_hands_out_each_user_once(monkeypatch):
     finally:
         first.release()
         second.release()
-    again = landlock_layer.KernelUser()
+    again = landlock_layer.KernelUser()  # released users are handed out again
+    assert again.uid in (62990, 62991)
     again.release()
-    assert errno.EPERM  # the module's constants stay importable
 
 
 def test_no_read_rule_reaches_a_reference_file_through_a_link(tmp_path, monkeypatch):

@@ -190,22 +190,30 @@ def test_pytest_grader_with_a_broken_sandbox_stops_with_the_cause(tmp_path, star
     assert "failed" not in result.stdout.splitlines()[-1] and not (tmp_path / "r.html").exists()
 
 
-def test_nbgrader_autograde_with_a_broken_sandbox_writes_no_grade(tmp_path, starter, root):
+def starter_course(tmp_path: Path, starter: Path, root: Path, config_extra: str = "") -> tuple:
+    """(course, nbgrader's environment): the kit's course with bob's spotify starter handed in and
+    the assignment generated; ``config_extra`` appended to the course's nbgrader_config.py."""
     import shutil
 
     from grader.commands.cli import nbgrader_env
-    from gradebook import scores
 
     course = tmp_path / "course"
     for folder in ("solutions", "exercises"):
         shutil.copytree(root / folder, course / folder)
-    shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    (course / "nbgrader_config.py").write_text((root / "nbgrader_config.py").read_text() + config_extra)
     target = course / "submitted" / "bob" / "dropout-batchnorm"
     target.mkdir(parents=True)
     (target / "spotify.ipynb").write_bytes((starter / "spotify.ipynb").read_bytes())
     env = nbgrader_env()
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "dropout-batchnorm", "--force"], cwd=course,
                    env=env, capture_output=True, timeout=600, check=True)
+    return course, env
+
+
+def test_nbgrader_autograde_with_a_broken_sandbox_writes_no_grade(tmp_path, starter, root):
+    from gradebook import scores
+
+    course, env = starter_course(tmp_path, starter, root)
     env = grader_env(dict(PATH=env["PATH"]), fake_bwrap(tmp_path / "bin", probe_passes=True))
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "dropout-batchnorm", "--create"], cwd=course,
                             env=env, capture_output=True, text=True, timeout=600)
@@ -227,23 +235,10 @@ def test_nbgrader_refuses_a_kernel_manager_that_is_not_the_kits(tmp_path, starte
     """A hub's config that names another kernel manager after the kit's (nbconvert applies it when it
     configures the Execute step again): the command line and formgrader's Autograde button (its API
     call, as formgrader makes it) both stop before any kernel starts, and no grade is written."""
-    import shutil
-
-    from grader.commands.cli import nbgrader_env
     from gradebook import scores
 
-    course = tmp_path / "course"
-    for folder in ("solutions", "exercises"):
-        shutil.copytree(root / folder, course / folder)
-    config = (root / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(
-        config + '\nc.Execute.kernel_manager_class = "jupyter_client.manager.AsyncKernelManager"\n')
-    target = course / "submitted" / "bob" / "dropout-batchnorm"
-    target.mkdir(parents=True)
-    (target / "spotify.ipynb").write_bytes((starter / "spotify.ipynb").read_bytes())
-    env = nbgrader_env()
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "dropout-batchnorm", "--force"], cwd=course,
-                   env=env, capture_output=True, timeout=600, check=True)
+    course, env = starter_course(tmp_path, starter, root,
+                                 '\nc.Execute.kernel_manager_class = "jupyter_client.manager.AsyncKernelManager"\n')
     cli = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "dropout-batchnorm", "--create"], cwd=course,
                          env=env, capture_output=True, text=True, timeout=600)
     assert cli.returncode != 0 and "not the kit's contained kernel manager" in cli.stdout + cli.stderr
