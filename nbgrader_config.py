@@ -38,13 +38,15 @@ from nbgrader.converters import Autograde  # noqa: E402
 
 from grader.nbgrader_execute import ContainedExecute  # noqa: E402
 
+# It also forks each kernel from a warm process and serves trainings from the training cache, as
+# `python -m grader batch` does (grader/running/nbgrader_execute.py): what nbgrader writes is the same.
 c.Autograde.autograde_preprocessors = [ContainedExecute if getattr(step, "__name__", "") == "Execute" else step
                                        for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 if "autograde" in sys.argv[1:2]:
-    from grader.sandbox import GraderUnavailable, preflight  # noqa: E402
+    from grader.sandbox import GraderUnavailable, kernel_manager_class, preflight  # noqa: E402
 
-    try:
-        _sandbox = preflight()
+    try:  # a kernel started cold: the fork server is started for the course's folder when grading begins
+        _sandbox = preflight(manager=kernel_manager_class(hide_reference=False, fork=False))
     except GraderUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -158,6 +158,46 @@ def test_a_forked_kernel_is_sandboxed_as_a_kernel_started_cold():
     assert forked["seed"] != describe(fork=True)[0]["seed"]  # seeded afresh, as a new process is
 
 
+def test_kernels_working_in_a_named_root_outside_the_temporary_folder_are_forked_and_see_only_their_own(root):
+    """nbgrader runs each student's notebook in the course's autograded/<student>/<assignment>:
+    the fork server is told that root, and each kernel under it sees only its own folder."""
+    import shutil
+
+    base = Path(tempfile.mkdtemp(prefix=".kit-test-root-", dir=root))  # not under the temporary folder
+    try:
+        autograded = base / "autograded"
+        work = {s: autograded / s / "dropout-batchnorm" for s in ("alice", "bob")}
+        for folder in work.values():
+            folder.mkdir(parents=True)
+        started = []
+
+        class Manager(sandbox.kernel_manager_class()):
+            fork_roots = (str(autograded),)
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                started.append(self)
+
+        manager = Manager
+        seen = {}
+        for student in ("alice", "bob"):
+            source = (f"open('mine.txt', 'w').write('written by {student}')\nimport os, json\n"
+                      f"print(json.dumps({{p: os.path.exists(p) for p in {[str(f / 'mine.txt') for f in work.values()]!r}}}))")
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+            client = NotebookClient(nb, timeout=120, startup_timeout=180, kernel_name="python3", allow_errors=True,
+                                    kernel_manager_class=manager, resources={"metadata": {"path": str(work[student])}})
+            client.execute(cwd=str(work[student]))
+            assert started[-1].forked, f"{student}'s kernel started cold"
+            seen[student] = json.loads(nb.cells[0].outputs[-1]["text"].strip().splitlines()[-1])
+        assert (work["bob"] / "mine.txt").read_text() == "written by bob"  # its own folder, really written
+        assert seen["bob"] == {str(work["alice"] / "mine.txt"): False, str(work["bob"] / "mine.txt"): True}
+        assert seen["alice"] == {str(work["alice"] / "mine.txt"): True, str(work["bob"] / "mine.txt"): False}
+        assert manager.fork_server.roots == sorted([os.path.realpath(tempfile.gettempdir()), str(autograded)],
+                                                   key=lambda p: (p.count("/"), p))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_a_killed_launcher_ends_the_kernel_and_everything_it_started():
     mark = f"kit-mark-{os.getpid()}-{time.time_ns()}"
     work = Path(tempfile.mkdtemp(prefix="kit-fork-test-"))
@@ -193,7 +233,7 @@ def test_a_kernel_that_dies_with_its_fork_server_is_the_graders_failure():
 
 
 def test_a_fork_server_that_cannot_start_leaves_kernels_starting_cold(monkeypatch, capsys):
-    def broken(exposure):
+    def broken(exposure, roots=()):
         raise sandbox.ForkServerUnavailable("the fork server did not start: ImportError in the server")
 
     exposure = sandbox.Exposure(data_files=(("x.csv", Path("/nonexistent/x.csv")),))

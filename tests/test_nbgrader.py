@@ -24,8 +24,8 @@ INTERNALS = "dropout-batchnorm-internals"
 FULL = sum(q.points_architecture + q.points_val_loss for q in CODING)
 
 
-def nbgrader(course, *args, check=True):
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(),
+def nbgrader(course, *args, check=True, env=None):
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=dict(nbgrader_env(), **(env or {})),
                             capture_output=True, text=True, timeout=1800)
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -89,6 +89,24 @@ class Exchange:
             nbformat.write(nb, path)
 
 
+FAST_AND_COLD = {}  # course folder -> carol's graded cells, autograded through the fast path, then cold
+
+
+def graded_cells(course, student: str) -> dict:
+    """(notebook, grade id) -> (score, what the cell printed) of every graded cell of ``student``
+    (streams joined: where the kernel split a line into two messages is timing, not content)."""
+    found = {}
+    graded = {(nb, gid): auto for (s, nb, gid), (auto, _, _) in scores(course).items() if s == student}
+    for path in sorted((course / "autograded" / student / ASSIGNMENT).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if (path.stem, gid) in graded and cell.cell_type == "code":
+                printed = "".join(out.get("text", "") if out.get("output_type") == "stream" else
+                                  f"{out.get('ename')}: {out.get('evalue')}" for out in cell.get("outputs", []))
+                found[(path.stem, gid)] = (graded[(path.stem, gid)], printed)
+    return found
+
+
 def submit(course, student, notebooks: dict):
     folder = course / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True)
@@ -140,9 +158,17 @@ def course(tmp_path_factory, root, exercises):
     submit(course, "erin", {"spotify": erin})
     course_log = nbgrader(course, "autograde", ASSIGNMENT, "--create", check=False)
     (course / "autograde.log").write_text(course_log.stdout + course_log.stderr)
+    # carol again with the training cache off, every cell run in her kernel as plain nbgrader runs
+    # it: what the fast path wrote must be what the cold run writes.
+    FAST_AND_COLD[course] = [graded_cells(course, "carol")]
+    cold = nbgrader(course, "autograde", ASSIGNMENT, "--student=carol", "--force",
+                    env={"DROPOUT_KIT_TRAINING_CACHE": "off"})
+    FAST_AND_COLD[course].append(graded_cells(course, "carol"))
+    (course / "autograde-cold.log").write_text(cold.stdout + cold.stderr)
     nbgrader(course, "generate_feedback", ASSIGNMENT)
     # li took the Chinese release of the same lesson (a mixed class): her spotify solutions.
-    nbgrader(course, "autograde", ASSIGNMENT_ZH, "--create")
+    zh_log = nbgrader(course, "autograde", ASSIGNMENT_ZH, "--create")
+    (course / "autograde-zh.log").write_text(zh_log.stdout + zh_log.stderr)
     nbgrader(course, "generate_feedback", ASSIGNMENT_ZH)
     for assignment, student in ((ASSIGNMENT, "alice"), (ASSIGNMENT_ZH, "li")):
         # the students who came through the exchange (the others handed in by hand have no exchange secret)
@@ -198,6 +224,41 @@ def test_edited_locked_cell_is_restored_and_others_unaffected(course):
     carol = {k[2]: v[0] for k, v in scores(course).items() if k[0] == "carol"}
     assert carol["spotify_q3_val_loss"] == 2
     assert autograded(course, "alice") == FULL and autograded(course, "bob") == 0
+
+
+def test_autograde_forks_kernels_and_serves_trainings_as_a_cold_run_would(course):
+    """The kit's fast path under nbgrader: kernels forked (where the sandbox is bubblewrap), the
+    trainings of answers seen before reused, and carol's grades and test outputs (one wrong
+    answer, one right) the same as when every cell ran in her kernel."""
+    from grader.running import sandbox
+
+    said = kit_summaries((course / "autograde.log").read_text())
+    assert set(said) == {("alice", "spotify"), ("alice", "wine"), ("bob", "spotify"), ("bob", "wine"),
+                         ("carol", "spotify"), ("erin", "spotify")}, said
+    forked = sandbox.status().layer == "bubblewrap"
+    assert all(("forked from the kit's warm process" in line) == forked for line in said.values()), said
+    if sandbox.status().active:  # the cache is used only where student code is contained
+        # carol's Q1 (dropout 0.7) is hers alone; the demonstration and Q3 are alice's
+        assert "3 of 3 trainings served by the training cache (2 reused, 1 trained" in said[("carol", "spotify")], said
+        li = kit_summaries((course / "autograde-zh.log").read_text())[("li", "spotify")]
+        assert "3 of 3 trainings served by the training cache (3 reused" in li, li  # the same trainings in Chinese
+    fast, cold = FAST_AND_COLD[course]
+    assert fast == cold and len(fast) == 4, (fast, cold)  # spotify: two questions, architecture and val_loss
+    cold_said = kit_summaries((course / "autograde-cold.log").read_text())
+    assert "trainings in the notebook (no training cache here)" in cold_said[("carol", "spotify")], cold_said
+
+
+def kit_summaries(log: str) -> dict:
+    """(student, notebook) -> the kit's line about how that notebook's kernel and trainings ran."""
+    import re
+
+    found, current = {}, None
+    for line in log.splitlines():
+        if m := re.search(r"Autograding .*/autograded/([^/]+)/[^/]+/([^/]+)\.ipynb", line):
+            current = (m.group(1), m.group(2))
+        elif "the kit: kernel" in line and current:
+            found[current] = line
+    return found
 
 
 def test_a_kernel_killing_submission_fails_alone(course):

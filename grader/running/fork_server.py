@@ -22,8 +22,9 @@ kernel's environment), so what one kernel changes (a module attribute, a file in
 /dev/shm, a process left running, a shared-memory segment) lives in that kernel's copy-on-write
 pages and namespaces, which end with it; the folders of other kernels are under the fresh tmpfs.
 
-Run inside the server's sandbox as ``python -m grader.running.fork_server SOCKET TMP_ROOT READ_ONLY``
-(READ_ONLY: a JSON list of the read-only paths each kernel must see again under its fresh /tmp).
+Run inside the server's sandbox as ``python -m grader.running.fork_server SOCKET ROOTS READ_ONLY``
+(ROOTS: a JSON list of the folders under which kernels' folders may be; READ_ONLY: a JSON list of
+the read-only paths each kernel must see again under its fresh /tmp and roots).
 """
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def _own_folders(request: dict) -> list:
     return [os.path.realpath(request["cwd"]), os.path.dirname(os.path.realpath(connection))]
 
 
-def serve(path: str, tmp_root: str, read_only=()) -> None:
+def serve(path: str, roots, read_only=()) -> None:
     global _SET_BY_IMPORTS
     _SET_BY_IMPORTS = _preload()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -108,9 +109,9 @@ def serve(path: str, tmp_root: str, read_only=()) -> None:
         try:
             request, fds = _read_request(conn)
             own = _own_folders(request)
-            outside = [f for f in own if not (f + "/").startswith(tmp_root.rstrip("/") + "/")]
+            outside = [f for f in own if not any((f + "/").startswith(r.rstrip("/") + "/") for r in roots)]
             if outside:
-                raise ValueError(f"{outside[0]} is not under {tmp_root}")
+                raise ValueError(f"{outside[0]} is not under {' or '.join(roots)}")
         except (OSError, ValueError, KeyError, IndexError) as error:
             _answer(conn, {"error": str(error)})
             conn.close()
@@ -123,7 +124,7 @@ def serve(path: str, tmp_root: str, read_only=()) -> None:
         if pid == 0:
             try:
                 listener.close()
-                _monitor(conn, request, fds, own, tmp_root, read_only)
+                _monitor(conn, request, fds, own, roots, read_only)
             finally:
                 os._exit(70)
         conn.close()
@@ -148,10 +149,10 @@ def _answer(conn: socket.socket, message: dict) -> None:
         pass
 
 
-def _monitor(conn, request, fds, own, tmp_root, read_only) -> None:
+def _monitor(conn, request, fds, own, roots, read_only) -> None:
     """The forked kernel's keeper: builds its namespaces, then waits for it or for the launcher."""
     try:
-        namespaces.isolate(own, covered=[tmp_root, "/tmp"], read_only=read_only)
+        namespaces.isolate(own, covered=[*roots, "/tmp"], read_only=read_only)
     except OSError as error:
         _answer(conn, {"error": f"the kernel's sandbox could not be built: {error}"})
         os._exit(70)
@@ -260,4 +261,4 @@ def _fresh_seeds() -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]) if len(sys.argv) > 3 else ())
+    serve(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]) if len(sys.argv) > 3 else ())

@@ -92,6 +92,7 @@ class NotebookRun:
     kernel_peak_mb: float | None = None  # the kernel's peak resident memory
     training: dict = field(default_factory=dict)  # question id -> how its model was trained
     reused: set = field(default_factory=set)  # question ids whose training came from the cache
+    served: list = field(default_factory=list)  # (question id, reused?) of each training the cache served
 
     def problems_in(self, grade_ids) -> list:
         return [p for p in self.problems if p.grade_id in grade_ids]
@@ -420,7 +421,7 @@ class _Session:
         try:
             reused = None
             if self.training is not None and qid and grade_id == f"{qid}_train":
-                reused = _train_via_cache(client, cell, index, self.coding[qid], self.workdir / ".kit-training" / qid,
+                reused = train_via_cache(client, cell, index, self.coding[qid], self.workdir / ".kit-training" / qid,
                                           self.training, self.run, self.say)
             if reused is None:
                 client.execute_cell(cell, index)
@@ -499,18 +500,59 @@ def _unless_the_fork_server_stopped(client, notebook: str) -> None:
                                 "with it. No grade was recorded; grade this submission again.")
 
 
-def _train_via_cache(client, cell, index: int, question, folder: Path, training, run: NotebookRun, say):
-    """Run a training cell through the training cache: capture the state in the student's kernel,
-    look the key up (training it in the kit's trainer on a miss), load the result into the kernel
-    and run the rest of the cell (plots, checks). Returns the executed cell, or None when the cell
-    must train in the student's kernel as released (the reason is recorded)."""
+def train_via_cache(client, cell, index: int, question, folder: Path, training, run: NotebookRun, say):
+    """Run a training cell through the training cache. The cell is code before the training
+    (nothing in a question's training cell; the model's construction in a demonstration), the
+    released compile and fit, and code after it (plots, checks): run the code before, capture the
+    state in the student's kernel, look the key up (training it in the kit's trainer on a miss),
+    load the result into the kernel and run the code after. Returns the executed cell, or None
+    when the whole cell must run in the student's kernel as released (none of it has run then;
+    the reason is recorded)."""
+    fit = question.protocol.compile_and_fit_source()
+    at = training_position(cell.source, fit)
+    if at is None:
+        return None
+    before = cell.source[:at]
+    outputs = []
+    if before.strip():
+        ran = _run_hidden(client, before, index)
+        outputs = list(ran.outputs)
+        if _error_of(ran):  # the cell stops where it raised, as it would have
+            return _executed(cell, outputs, ran.get("execution_count"))
+    if _restore_trained(client, index, question, folder, training, run, say):
+        remainder = cell.source[at + len(fit):].lstrip("\n")
+    elif before.strip():
+        remainder = cell.source[at:]  # the code before has run: train in the notebook from there
+    else:
+        return None
+    replacement = nbformat.v4.new_code_cell(remainder, metadata=cell.metadata)
+    client.execute_cell(replacement, index)
+    return _executed(cell, outputs + list(replacement.outputs), replacement.get("execution_count"))
+
+
+def training_position(source: str, fit: str) -> int | None:
+    """Where the released compile-and-fit code starts a line of ``source`` (None: nowhere)."""
+    at = source.find(fit)
+    while at > 0 and source[at - 1] != "\n":
+        at = source.find(fit, at + 1)
+    return None if at < 0 else at
+
+
+def _executed(cell, outputs: list, execution_count):
+    """The released cell as if it had run whole: its own source, id and metadata, these outputs."""
+    executed = nbformat.from_dict(dict(cell))
+    executed.outputs = outputs
+    executed.execution_count = execution_count
+    return executed
+
+
+def _restore_trained(client, index: int, question, folder: Path, training, run: NotebookRun, say) -> bool:
+    """The trained state for the model in the kernel, from the cache or the trainer, loaded into
+    the kernel in place of compile and fit. False (the reason recorded) when it cannot be."""
     from .trainer import TrainerFailed, cluster_lock
     from .training_cache import ENTRY_FILES, key_for
 
     protocol, qid = question.protocol, question.id
-    fit = protocol.compile_and_fit_source()
-    if not cell.source.startswith(fit):
-        return None
     pre = folder / "pre"
     shutil.rmtree(folder, ignore_errors=True)
     _run_hidden(client, "from grader.running.training_cache import capture as _kit_capture\n"
@@ -518,7 +560,7 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
     key, note = key_for(pre, protocol, training.fingerprint())
     if key is None:
         run.training[qid] = note
-        return None
+        return False
     with cluster_lock(key):
         found = training.cache.get(key)
         if found.folder is None:
@@ -526,14 +568,14 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
                 trainer = training.trainer()
             except TrainerFailed as error:
                 run.training[qid] = t("training.in-notebook", why=error)
-                return None
+                return False
             watcher = _EpochWatcher(trainer.workdir / "progress", t("progress.trainer", question=qid), say)
             watcher.start()
             try:
                 result = trainer.train(pre, protocol, progress=trainer.workdir / "progress")
             except TrainerFailed as error:
                 run.training[qid] = t("training.trainer-failed", error=error)
-                return None
+                return False
             finally:
                 watcher.stop()
             entry = training.cache.put(key, result)
@@ -551,13 +593,11 @@ def _train_via_cache(client, cell, index: int, question, folder: Path, training,
     if _error_of(loaded):
         run.reused.discard(qid)
         run.training[qid] = t("training.not-loaded", error=_error_of(loaded)[1])
-        return None
+        return False
     run.training[qid] = how + (f"; {found.damaged}" if found.damaged else "")
+    run.served.append((qid, found.folder is not None))
     say(f"{qid}: {run.training[qid]}")
-    replacement = nbformat.v4.new_code_cell(cell.source[len(fit):].lstrip("\n"), metadata=cell.metadata)
-    client.execute_cell(replacement, index)
-    replacement.source = cell.source  # the executed notebook shows the released cell
-    return replacement
+    return True
 
 
 def _progress_source(path: Path) -> str:

@@ -233,24 +233,27 @@ class ForkServerUnavailable(RuntimeError):
 
 class ForkServer:
     """A warm process, in the sandbox a kernel gets, from which this grading process's kernels are
-    forked. It sees the grading process's temporary folder, where every kernel's working and
-    socket folders are; each forked kernel covers it and sees only its own two."""
+    forked. It sees its *roots*: the grading process's temporary folder, where every kernel's
+    socket folder and the harness's working folders are, and any folder named in ``roots`` (where
+    nbgrader runs each student's notebook: the course's ``autograded`` folder); each forked kernel
+    covers them and sees only its own two folders."""
 
-    def __init__(self, exposure: Exposure, start_timeout: float = 180):
+    def __init__(self, exposure: Exposure, roots=(), start_timeout: float = 180):
         self.tmp_root = os.path.realpath(tempfile.gettempdir())
+        self.roots = outermost([self.tmp_root] + [os.path.realpath(r) for r in roots])
         self.folder = Path(tempfile.mkdtemp(prefix="kit-fork-"))
         self.socket = self.folder / "server.sock"
         self.log = self.folder / "server-stderr.txt"
         home = self.folder / "home"
         home.mkdir()
-        args = _bwrap_arguments([self.tmp_root], exposure, keep_caps=FORK_SERVER_CAPS)
+        args = _bwrap_arguments(self.roots, exposure, keep_caps=FORK_SERVER_CAPS)
         from ..base.resources import manifest_path
 
         # what a kernel must see again under its fresh /tmp: a kit, a clone or Python living there
         read_only = [p for p in python_paths() + [str(KIT_PACKAGE), str(manifest_path())]
-                     if _under(p, [self.tmp_root, "/tmp"])]
+                     if _under(p, self.roots + ["/tmp"])]
         env = kernel_environment(dict(os.environ), self.folder, True, home)
-        command = args + [sys.executable, "-m", "grader.running.fork_server", str(self.socket), self.tmp_root,
+        command = args + [sys.executable, "-m", "grader.running.fork_server", str(self.socket), json.dumps(self.roots),
                           json.dumps(read_only)]
         # Started from a thread that lives as long as the server: bubblewrap's --die-with-parent
         # follows the thread that started it, and a grading thread may end before the server.
@@ -290,8 +293,8 @@ class ForkServer:
         return self.process.poll() is None
 
     def serves(self, *paths: Path) -> bool:
-        """Can a kernel with these folders be forked here? (They must be in the temporary folder.)"""
-        return self.alive() and all(_under(os.path.realpath(p), [self.tmp_root]) for p in paths)
+        """Can a kernel with these folders be forked here? (They must be under its roots.)"""
+        return self.alive() and all(_under(os.path.realpath(p), self.roots) for p in paths)
 
     def command(self, kernel_cmd, memory_limit: int | None) -> list:
         return [sys.executable, "-I", "-S", str(LAUNCHER), str(self.socket), str(int(memory_limit or 0))] + list(kernel_cmd)
@@ -307,19 +310,30 @@ def _under(path: str, folders) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
+def outermost(folders) -> list:
+    """``folders`` without those inside another of them."""
+    tops: list[str] = []
+    for folder in sorted(set(folders), key=lambda p: (p.count("/"), p)):
+        if not _under(folder, tops):
+            tops.append(folder)
+    return tops
+
+
 _fork_servers: dict = {}
 _fork_lock = threading.Lock()
 _fork_failed: dict = {}
 
 
-def fork_server(exposure: Exposure) -> ForkServer | None:
-    """This process's fork server for ``exposure``, started on first use; None where kernels must
-    start the usual way (no sandbox, turned off, or the server cannot start: said once)."""
+def fork_server(exposure: Exposure, roots=()) -> ForkServer | None:
+    """This process's fork server for ``exposure`` (and ``roots``: see ForkServer), started on
+    first use; None where kernels must start the usual way (no sandbox, turned off, or the server
+    cannot start: said once)."""
     if os.environ.get(FORK_SERVER_ENV, "auto").lower() == "off" or status().layer != "bubblewrap":
         return None
     # The server imported TensorFlow under this environment (threads, logging): a kernel asked for
     # under another gets a server started under it.
-    key = (exposure, tuple(sorted(kernel_environment(dict(os.environ), Path("/"), True).items())))
+    key = (exposure, tuple(sorted(kernel_environment(dict(os.environ), Path("/"), True).items())),
+           tuple(outermost([os.path.realpath(tempfile.gettempdir())] + [os.path.realpath(r) for r in roots])))
     with _fork_lock:
         server = _fork_servers.get(key)
         if server is not None and server.alive():
@@ -329,7 +343,7 @@ def fork_server(exposure: Exposure) -> ForkServer | None:
         for other in [k for k in _fork_servers if k[0] == exposure]:
             _fork_servers.pop(other).close()
         try:
-            server = _fork_servers[key] = ForkServer(exposure)
+            server = _fork_servers[key] = ForkServer(exposure, roots)
         except (ForkServerUnavailable, OSError) as error:
             _fork_failed[key] = str(error)
             print(f"note: kernels start without the fork server ({error}); grading is slower.", file=sys.stderr)
@@ -403,11 +417,14 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
             self.kernel_spec.interrupt_mode = "message"
 
         confinement = None  # the Landlock layer's hold on the running kernel (its user, its pipe)
+        fork_roots = ()  # folders outside the temporary folder where this manager's kernels may work (ForkServer)
+        forked = False  # whether the last kernel came from the fork server
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
             state = status()
             sandboxed = state.active
+            self.forked = False
             seen = exposure or Exposure(data_files=verified_data_files() if sandboxed else (),
                                         hide_reference=hide_reference)
             kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner is not for anyone
@@ -430,9 +447,12 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
                 finally:
                     held.launched()
             kw["env"] = dict(kernel_environment(base, workdir, sandboxed, home), **extra)
-            server = fork_server(seen) if fork and sandboxed else None
+            roots = outermost([os.path.realpath(tempfile.gettempdir())] + [os.path.realpath(r) for r in self.fork_roots])
+            servable = all(_under(os.path.realpath(p), roots) for p in (workdir, self.ipc_dir))
+            server = fork_server(seen, self.fork_roots) if fork and sandboxed and servable else None
             if server is not None and server.serves(workdir, self.ipc_dir):
                 type(self).fork_server = server  # a kernel that dies with its server is not the student's doing
+                self.forked = True
                 return await super()._async_launch_kernel(server.command(kernel_cmd, memory_limit), **kw)
             prefix = memory_prefix(memory_limit)
             if sandboxed:
@@ -518,7 +538,7 @@ def __getattr__(name: str):
     if name == "NbgraderKernelManager":
         global NbgraderKernelManager
         NbgraderKernelManager = kernel_manager_class(DEFAULT_MEMORY_LIMIT, hide_reference=False,
-                                                     extra_env=nbgrader_kernel_env, fork=False)
+                                                     extra_env=nbgrader_kernel_env)
         return NbgraderKernelManager
     raise AttributeError(name)
 
@@ -531,19 +551,26 @@ import numpy
 print("kit-preflight-ok", sys.version_info[:2])"""
 
 
-@lru_cache(maxsize=1)
-def preflight(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, timeout: int = 120) -> SandboxStatus:
-    """Start one kernel exactly as students' kernels start and run a trivial cell; raise
-    GraderUnavailable, naming the cause, if that does not work. Once per process."""
+@lru_cache(maxsize=None)
+def preflight(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, timeout: int = 120, manager=None,
+              roots: tuple = ()) -> SandboxStatus:
+    """Start one kernel exactly as students' kernels start (with ``manager``, a kernel manager
+    class, and its ``roots``: the kernels of batch and the command by default) and run a trivial
+    cell; raise GraderUnavailable, naming the cause, if that does not work. Once per process and
+    kind of kernel."""
     import nbformat
     from nbclient import NotebookClient
 
     state = status()
+    if manager is None:
+        manager = kernel_manager_class(memory_limit)
+    if roots:
+        manager = type("PreflightKernelManager", (manager,), {"fork_roots": tuple(roots)})
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PREFLIGHT_SOURCE)])
     with tempfile.TemporaryDirectory(prefix="kit-preflight-") as scratch:
         log = Path(scratch) / "kernel-stderr.txt"
         client = NotebookClient(nb, timeout=timeout, startup_timeout=timeout, kernel_name="python3",
-                                allow_errors=True, kernel_manager_class=kernel_manager_class(memory_limit),
+                                allow_errors=True, kernel_manager_class=manager,
                                 resources={"metadata": {"path": scratch}})
         try:
             with open(log, "w") as stderr, client.setup_kernel(cwd=scratch, stderr=stderr, stdout=subprocess.DEVNULL):
