@@ -9,11 +9,19 @@ from pathlib import Path
 import pytest
 
 import cache_guard
+import duration_budget
 
 GUARD = pytest.StashKey()
+BUDGET = pytest.StashKey()
 ROOT = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# One training thread in every process the suite starts (its two workers share two cores): the
+# command, pytest grader, batch, nbgrader and the kernels they start then train alike, so the
+# solutions' trainings are done once per run and served from the suite's training cache to every
+# test that grades them (the thread settings are part of every cache key).
+for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 
 def pytest_configure(config):
@@ -24,9 +32,30 @@ def pytest_configure(config):
         config.option.durations = 15
     if not os.environ.get(cache_guard.SUITE_MARK):
         config.stash[GUARD] = cache_guard.Guard()
+    if not hasattr(config, "workerinput"):  # the process that reports: every worker's tests come here
+        _BUDGETS.append(duration_budget.Budget())
+        config.stash[BUDGET] = _BUDGETS[-1]
+
+
+_BUDGETS: list = []  # this process's (pytest_runtest_logreport is not given the config)
+
+
+def pytest_runtest_logreport(report):
+    if _BUDGETS:
+        _BUDGETS[-1].add(report)
 
 
 def pytest_sessionfinish(session, exitstatus):
+    budget = session.config.stash.get(BUDGET, None)
+    if budget is not None and budget.seconds and session.testscollected:
+        writer = session.config.get_terminal_writer()
+        writer.line("\nthe suite's time by file (budgets: tests/duration_budget.py):")
+        for line in budget.table():
+            writer.line("  " + line)
+        for name, spent, allowed in budget.over():
+            writer.line(f"ERROR: {name} took {spent:.0f} s, over its budget of {allowed:.0f} s "
+                        "(tests/duration_budget.py): make it cheaper, or measure and justify a new budget", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     guard = session.config.stash.get(GUARD, None)
     if guard is None:
         return

@@ -60,6 +60,14 @@ def worker_threads(cores: int) -> dict:
     return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": n}
 
 
+def threads_set_here() -> int | None:
+    """The training threads this environment already names (TF_NUM_INTRAOP_THREADS), if any: an
+    instructor's or a suite's explicit setting wins over the default, so that every grader on
+    the machine trains alike (and shares one training cache)."""
+    value = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str | None = "") -> dict:
     """Runs on a worker: grade one submission, return the JSON report (never raises for bad input)."""
     from ..running.harness import SubmissionError
@@ -245,7 +253,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
         n = workers or cores
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
-        threads = threads or max(1, cores // n)
+        threads = threads or threads_set_here() or max(1, cores // n)
     started = time.perf_counter()
     try:
         checks = client.run(check_worker, threads)
@@ -422,7 +430,7 @@ def main(argv) -> int:
     parser.add_argument("--retries", type=int, default=2, help="retries of a submission whose worker died")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("--db", help="nbgrader gradebook URL (default sqlite:///COURSE/gradebook.db)")
-    parser.add_argument("--threads", type=int, help="training threads per kernel (default: cores / workers)")
+    parser.add_argument("--threads", type=int, help="training threads per kernel (default: TF_NUM_INTRAOP_THREADS where set, else cores / workers)")
     parser.add_argument("--no-cache", action="store_true", help="train every model in its notebook (no training cache)")
     parser.add_argument("--cache-dir", help="training cache folder that every worker reaches (default: the user cache)")
     parser.add_argument("--lang", help="the course's language for the class overview: en or zh_CN (default: "
