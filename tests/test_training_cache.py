@@ -81,6 +81,32 @@ def test_a_full_disk_stores_nothing_and_leaves_nothing_half_written(tmp_path, mo
     assert cache.get(key).folder is None and cache.get(kept).folder is not None
 
 
+def test_a_second_grader_of_the_same_training_waits_and_reads_the_first_ones_entry(tmp_path):
+    """Two graders on one machine (the suite's two workers, two terminals) that need the same
+    training: the second waits for the first's entry instead of training it again."""
+    import threading
+    import time
+
+    cache = TrainingCache(tmp_path / "cache")
+    key, seen = "78" * 32, []
+
+    def second():
+        with cache.training(key):
+            seen.append(cache.get(key).folder)
+
+    with cache.training(key):
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.5)
+        assert seen == []  # still waiting while the first trains
+        cache.put(key, result_folder(tmp_path, "first"))
+    waiting.join(timeout=10)
+    assert seen and (seen[0] / "rng.json").read_text() == "rng.json:first"
+    (tmp_path / "blocked").write_text("a file where the cache's folder should be")
+    with TrainingCache(tmp_path / "blocked" / "cache").training(key):  # no lock file can be made: no lock
+        pass
+
+
 def test_least_recently_used_entries_are_evicted_beyond_the_bound(tmp_path):
     unbounded = TrainingCache(tmp_path / "cache")
     keys = [f"{i:02d}" * 32 for i in range(3)]

@@ -208,13 +208,13 @@ def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     (default: the language the notebooks were released in). ``assignment``: which of the kit's
     assignments to grade in a folder that holds several (default: the first it holds)."""
     started = time.perf_counter()
-    loading = _import_keras_in_background()
     if cache == "default":
         cache = default_cache()
+    with use(lang):  # messages before the notebooks are read: the asked or ambient language
+        unit, found = find_notebooks(Path(target), by_key(assignment) if assignment else None)
+        language = normalize(lang) or submission_language(found) or current_language()
+    loading = _import_keras_in_background()  # after the look for notebooks: a usage error is told at once
     try:
-        with use(lang):  # messages before the notebooks are read: the asked or ambient language
-            unit, found = find_notebooks(Path(target), by_key(assignment) if assignment else None)
-            language = normalize(lang) or submission_language(found) or current_language()
         with use(language):
             report = _grade(target, found, language, notebooks or unit.notebooks, cell_timeout, memory_limit,
                             progress, workdir, expect_all, started, cache)

@@ -561,7 +561,7 @@ def _restore_trained(client, index: int, question, folder: Path, training, run: 
     if key is None:
         run.training[qid] = note
         return False
-    with cluster_lock(key):
+    with cluster_lock(key), training.cache.training(key):
         found = training.cache.get(key)
         if found.folder is None:
             try:

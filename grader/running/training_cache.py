@@ -321,6 +321,29 @@ class TrainingCache:
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / key
 
+    def training(self, key: str):
+        """Held while ``key`` is looked up and, on a miss, trained and stored: another grading
+        process on this machine that needs the same training waits and then reads the entry,
+        instead of training it a second time (on a Dask cluster, trainer.cluster_lock does the same
+        across machines). Where no lock file can be made (a read-only or full folder), no lock."""
+        import contextlib
+        import fcntl
+
+        @contextlib.contextmanager
+        def held():
+            try:
+                locks = self.folder / ".locks"
+                locks.mkdir(parents=True, exist_ok=True)
+                handle = open(locks / key, "a")
+            except OSError:
+                yield
+                return
+            with handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                yield
+
+        return held()
+
     def get(self, key: str) -> Lookup:
         entry = self._entry(key)
         if not entry.is_dir():
