@@ -427,3 +427,32 @@ def test_validate_told_the_students_at_once_without_the_kits_code(course):
     with use("zh_CN"):
         starter = t("model.starter")
     assert "VALIDATION FAILED" in said["li"][0] and starter[:20] in said["li"][0], said["li"][0][-2000:]
+
+
+FORMGRADER_AUTOGRADE = """import json
+from traitlets.config.loader import PyFileConfigLoader
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+config = PyFileConfigLoader("nbgrader_config.py", path=".").load_config()
+api = NbGraderAPI(CourseDirectory(root=".", config=config), config=config)
+print(json.dumps(api.autograde("dropout-batchnorm", "alice", force=True, create=True)))"""
+
+
+def test_formgraders_autograde_button_takes_the_same_fast_path(course):
+    """formgrader's Autograde button (its API call, as formgrader makes it) on alice again: her
+    kernels forked, every training reused, her grades unchanged."""
+    from grader.running import sandbox
+
+    button = subprocess.run([sys.executable, "-c", FORMGRADER_AUTOGRADE], cwd=course, env=nbgrader_env(),
+                            capture_output=True, text=True, timeout=900)
+    answer = json.loads(button.stdout.strip().splitlines()[-1])
+    assert answer["success"] is True, answer
+    said = [line for line in answer["log"].splitlines() if "the kit: kernel" in line]
+    assert len(said) == 2, answer["log"][-3000:]  # wine and spotify
+    if sandbox.status().layer == "bubblewrap":
+        assert all("forked from the kit's warm process" in line for line in said), said
+    if sandbox.status().active:
+        for served in ("3 of 3 trainings served by the training cache (3 reused, 0 trained",  # spotify
+                       "1 of 1 trainings served by the training cache (1 reused, 0 trained"):  # wine
+            assert sum(served in line for line in said) == 1, said
+    assert autograded(course, "alice") == FULL

@@ -549,44 +549,35 @@ def _executed(cell, outputs: list, execution_count):
 def _restore_trained(client, index: int, question, folder: Path, training, run: NotebookRun, say) -> bool:
     """The trained state for the model in the kernel, from the cache or the trainer, loaded into
     the kernel in place of compile and fit. False (the reason recorded) when it cannot be."""
-    from .trainer import TrainerFailed, cluster_lock
-    from .training_cache import ENTRY_FILES, key_for
+    from . import kernel_folder
+    from .training_cache import ENTRY_FILES
 
     protocol, qid = question.protocol, question.id
-    pre = folder / "pre"
-    shutil.rmtree(folder, ignore_errors=True)
-    _run_hidden(client, "from grader.running.training_cache import capture as _kit_capture\n"
-                        f"_kit_capture(globals(), {str(pre)!r})\ndel _kit_capture", index)
-    key, note = key_for(pre, protocol, training.fingerprint())
-    if key is None:
-        run.training[qid] = note
+    # ``folder`` is <the kernel's working folder>/<a>/<b>: student code can write there, so the
+    # grader goes through it without following links (kernel_folder.py) and reads only its copy.
+    base, parts = folder.parents[1], (folder.parent.name, folder.name)
+    pre = training.scratch / f"captured-{secrets.token_hex(8)}"
+    try:
+        kernel_folder.remove(base, parts)
+        _run_hidden(client, "from grader.running.training_cache import capture as _kit_capture\n"
+                            f"_kit_capture(globals(), {str(folder / 'pre')!r})\ndel _kit_capture", index)
+        kernel_folder.copy_out(base, (*parts, "pre"), ("state.json", "model.keras", "variables.npz"), pre)
+    except OSError as error:  # something student code put in the way
+        run.training[qid] = t("training.not-reusable", why=t("training.why.not-captured")) + f" ({error})"
         return False
-    with cluster_lock(key), training.cache.training(key):
-        found = training.cache.get(key)
-        if found.folder is None:
-            try:
-                trainer = training.trainer()
-            except TrainerFailed as error:
-                run.training[qid] = t("training.in-notebook", why=error)
-                return False
-            watcher = _EpochWatcher(trainer.workdir / "progress", t("progress.trainer", question=qid), say)
-            watcher.start()
-            try:
-                result = trainer.train(pre, protocol, progress=trainer.workdir / "progress")
-            except TrainerFailed as error:
-                run.training[qid] = t("training.trainer-failed", error=error)
-                return False
-            finally:
-                watcher.stop()
-            entry = training.cache.put(key, result)
-            entry, how = (entry, t("training.stored")) if entry else (result, t("training.not-stored"))
-        else:
-            entry, how = found.folder, t("training.reused")
-            run.reused.add(qid)
-    cached = folder / "cached"
-    cached.mkdir(parents=True)
-    for name in ENTRY_FILES:
-        shutil.copyfile(entry / name, cached / name)
+    try:
+        entry = _trained_entry(pre, question, training, run, say)
+    finally:
+        shutil.rmtree(pre, ignore_errors=True)
+    if entry is None:
+        return False
+    entry, how, damaged, hit = entry
+    try:
+        cached = kernel_folder.copy_in({name: entry / name for name in ENTRY_FILES}, base, (*parts, "cached"))
+    except OSError as error:
+        run.reused.discard(qid)
+        run.training[qid] = t("training.not-loaded", error=error)
+        return False
     loaded = _run_hidden(client, "from grader.running.training_cache import restore as _kit_restore\n"
                                  f"_kit_restore(globals(), {str(cached)!r}, {protocol.optimizer!r}, {protocol.loss!r}, "
                                  f"{protocol.epochs})\ndel _kit_restore", index)
@@ -594,10 +585,47 @@ def _restore_trained(client, index: int, question, folder: Path, training, run: 
         run.reused.discard(qid)
         run.training[qid] = t("training.not-loaded", error=_error_of(loaded)[1])
         return False
-    run.training[qid] = how + (f"; {found.damaged}" if found.damaged else "")
-    run.served.append((qid, found.folder is not None))
+    run.training[qid] = how + (f"; {damaged}" if damaged else "")
+    run.served.append((qid, hit))
     say(f"{qid}: {run.training[qid]}")
     return True
+
+
+def _trained_entry(pre: Path, question, training, run: NotebookRun, say):
+    """(the entry's folder, how it was got, why an entry was discarded, whether it was a hit) for the captured state
+    ``pre``: from the cache, or trained by the kit's trainer on a miss; None (the reason recorded)
+    when it cannot be."""
+    from .trainer import TrainerFailed, cluster_lock
+    from .training_cache import key_for
+
+    protocol, qid = question.protocol, question.id
+    key, note = key_for(pre, protocol, training.fingerprint())
+    if key is None:
+        run.training[qid] = note
+        return None
+    with cluster_lock(key), training.cache.training(key):
+        found = training.cache.get(key)
+        if found.folder is None:
+            try:
+                trainer = training.trainer()
+            except TrainerFailed as error:
+                run.training[qid] = t("training.in-notebook", why=error)
+                return None
+            watcher = _EpochWatcher(trainer.workdir / "progress", t("progress.trainer", question=qid), say)
+            watcher.start()
+            try:
+                result = trainer.train(pre, protocol, progress=trainer.workdir / "progress")
+            except TrainerFailed as error:
+                run.training[qid] = t("training.trainer-failed", error=error)
+                return None
+            finally:
+                watcher.stop()
+            entry = training.cache.put(key, result)
+            entry, how = (entry, t("training.stored")) if entry else (result, t("training.not-stored"))
+        else:
+            entry, how = found.folder, t("training.reused")
+            run.reused.add(qid)
+    return entry, how, found.damaged, found.folder is not None
 
 
 def _progress_source(path: Path) -> str:
