@@ -12,24 +12,30 @@ from __future__ import annotations
 from collections import defaultdict
 
 DEFAULT_S = 60.0
-BUDGETS_S = {  # measured in a fresh clone (see the README's "Running the kit's tests"), times about 1.5
-    "tests/test_nbgrader.py": 420.0,
-    "tests/test_soak.py": 420.0,
-    "tests/test_held_out_seeds.py": 420.0,
-    "tests/test_hosted_notebook.py": 360.0,
-    "tests/test_training_cache.py": 300.0,
-    "tests/test_batch.py": 240.0,
-    "tests/test_chinese_end_to_end.py": 240.0,
-    "tests/test_gradescope.py": 240.0,
-    "tests/test_github_classroom.py": 200.0,
-    "tests/test_grading_end_to_end.py": 200.0,
-    "tests/test_secrets.py": 240.0,
-    "tests/test_sandbox.py": 180.0,
-    "tests/test_fork_server.py": 120.0,
-    "tests/test_hostile.py": 180.0,
-    "tests/test_install.py": 240.0,
+# Measured in a fresh clone with `.ci/run` (2-core AMD EPYC, 2026-12-07: 555 tests in 29 min 1 s,
+# 3,149 s of test time), times about 1.5.
+BUDGETS_S = {
+    "tests/test_nbgrader.py": 680.0,  # 450: the course (autograde, feedback, exchange, a cold run)
+    "tests/test_training_cache.py": 500.0,  # 331: the soundness corpus, every case trained twice
+    "tests/test_soak.py": 470.0,  # 308
+    "tests/test_held_out_seeds.py": 420.0,  # 275: ten trainings that must be fresh
+    "tests/test_hosted_notebook.py": 320.0,  # 201: an image installed, the solutions run in it
+    "tests/test_grading_end_to_end.py": 290.0,  # 190
+    "tests/test_secrets.py": 270.0,  # 172
+    "tests/test_internals_grading.py": 240.0,  # 158
+    "tests/test_gradescope.py": 230.0,  # 147
+    "tests/test_batch.py": 220.0,  # 146
+    "tests/test_hostile.py": 190.0,  # 125
+    "tests/test_released_before_the_move.py": 180.0,  # 113
+    "tests/test_chinese_end_to_end.py": 170.0,  # 110
+    "tests/test_sandbox.py": 160.0,  # 100
+    "tests/test_github_classroom.py": 140.0,  # 87
+    "tests/test_install.py": 100.0,  # 63
+    "tests/test_internals_notebook.py": 90.0,  # 54
 }
-TOTAL_S = 2 * 20 * 60.0  # two workers, twenty minutes
+# The whole suite's test time (both workers together): 3,149 s measured, times 1.25. The goal
+# is 2 x 20 minutes (2,400 s), not reached yet: lower this as the suite gets there.
+TOTAL_S = 3900.0
 
 
 class Budget:
