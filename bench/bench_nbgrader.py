@@ -92,19 +92,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--skip-cold", action="store_true", help="leave out the cold comparison (about 5 minutes)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="kit-bench-nbgrader-") as scratch:
-        scratch = Path(scratch)
+        scratch = Path(args.keep or scratch)
         nbgrader_cache, batch_cache = scratch / "nbgrader-cache", scratch / "batch-cache"
         warm = make_class(scratch / "warm-up", 10)
+        shutil.copytree(warm, scratch / "batch-warm-up")
         print(f"warm-up (a class of 10, every kind): nbgrader {autograde(warm, str(nbgrader_cache))[0]:.0f} s, "
-              f"batch {batch(warm, batch_cache)[0]:.0f} s", flush=True)
+              f"batch {batch(scratch / 'batch-warm-up', batch_cache)[0]:.0f} s", flush=True)
         figures, courses = {}, {}
         for size in args.sizes:
             course = courses[size] = make_class(scratch / f"class-{size}", size)
+            # batch writes nbgrader's gradebook and autograded notebooks too: it grades a copy
+            shutil.copytree(course, scratch / f"batch-class-{size}")
             figures[("nbgrader", size)] = autograde(course, str(nbgrader_cache))
-            figures[("batch", size)] = batch(course, batch_cache)
+            figures[("batch", size)] = batch(scratch / f"batch-class-{size}", batch_cache)
             for grader in ("nbgrader", "batch"):
                 wall, busy = figures[(grader, size)]
                 print(f"{grader}, class of {size}: {wall:.1f} s wall, {busy:.1f} core-s spent", flush=True)
