@@ -22,10 +22,17 @@ class Replaced(OSError):
     """A path below the working folder is not what the grader made (a link, not a folder, too big)."""
 
 
-def _open_folder(base: Path, parts) -> int:
+def _open_folder(base: Path, parts, create: bool = False) -> int:
+    """A descriptor of ``base/parts...``, each part opened without following a link (and made
+    first where ``create``); a part that is not a folder raises Replaced."""
     fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     for name in parts:
         try:
+            if create:
+                try:
+                    os.mkdir(name, dir_fd=fd)
+                except FileExistsError:
+                    pass
             inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
         except OSError as error:
             raise Replaced(error.errno, f"{name}: not a folder the grader can trust ({error.strerror})") from None
@@ -33,32 +40,6 @@ def _open_folder(base: Path, parts) -> int:
             os.close(fd)
         fd = inner
     return fd
-
-
-def fresh_folder(base: Path, parts) -> Path:
-    """``base/parts...`` as new, empty folders: whatever was there (a link, a file, a folder
-    with anything in it) is removed without following a link."""
-    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        for name in parts:
-            try:
-                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                info = None
-            if info is not None and not stat.S_ISDIR(info.st_mode):
-                os.unlink(name, dir_fd=fd)  # a link or a file, never what it points to
-            elif info is not None and name == parts[-1]:
-                shutil.rmtree(name, dir_fd=fd)  # fd-based: links inside are removed, not followed
-            try:
-                os.mkdir(name, dir_fd=fd)
-            except FileExistsError:
-                pass
-            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-    finally:
-        os.close(fd)
-    return base.joinpath(*parts)
 
 
 def remove(base: Path, parts) -> None:
@@ -113,8 +94,8 @@ def copy_out(base: Path, parts, names, target: Path) -> None:
 def copy_in(sources: dict, base: Path, parts) -> Path:
     """Create ``base/parts...`` afresh and write each ``name -> source file`` into it, creating
     every file anew (never through a link); returns the folder."""
-    folder_path = fresh_folder(base, parts)
-    folder = _open_folder(base, parts)
+    remove(base, parts)
+    folder = _open_folder(base, parts, create=True)
     try:
         for name, source in sources.items():
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
@@ -123,4 +104,4 @@ def copy_in(sources: dict, base: Path, parts) -> Path:
                 shutil.copyfileobj(handle, out, 1 << 20)
     finally:
         os.close(folder)
-    return folder_path
+    return base.joinpath(*parts)

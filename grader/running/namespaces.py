@@ -82,7 +82,7 @@ def isolate(own_folders, covered, read_only=()) -> None:
     written there outlives the kernel."""
     unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID)
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here reaches the server
-    tops = _outermost(covered)
+    tops = outermost(covered)
     under = lambda p: any(p == d or p.startswith(d.rstrip("/") + "/") for d in tops)  # noqa: E731
     held = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC), False) for path in read_only if under(path)]
     held += [(path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), True) for path in own_folders]
@@ -104,7 +104,8 @@ def isolate(own_folders, covered, read_only=()) -> None:
     _loopback_up()
 
 
-def _outermost(folders) -> list:
+def outermost(folders) -> list:
+    """``folders`` without those inside another of them."""
     tops: list[str] = []
     for folder in sorted(set(folders), key=lambda p: (p.count("/"), p)):
         if not any(folder == d or folder.startswith(d.rstrip("/") + "/") for d in tops):

@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import landlock_layer
+from .namespaces import outermost
 from .exposure import DATA_MOUNT, KIT_PACKAGE, SYSTEM_PATHS, Exposure, python_paths, reference_files, verified_data_files
 
 SANDBOX_ENV = "DROPOUT_KIT_SANDBOX"  # "auto" (default), "on" (a layer required), "bubblewrap", "landlock" or "off"
@@ -240,7 +241,7 @@ class ForkServer:
 
     def __init__(self, exposure: Exposure, roots=(), start_timeout: float = 180):
         self.tmp_root = os.path.realpath(tempfile.gettempdir())
-        self.roots = outermost([self.tmp_root] + [os.path.realpath(r) for r in roots])
+        self.roots = served_roots(roots)
         self.folder = Path(tempfile.mkdtemp(prefix="kit-fork-"))
         self.socket = self.folder / "server.sock"
         self.log = self.folder / "server-stderr.txt"
@@ -310,13 +311,10 @@ def _under(path: str, folders) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
-def outermost(folders) -> list:
-    """``folders`` without those inside another of them."""
-    tops: list[str] = []
-    for folder in sorted(set(folders), key=lambda p: (p.count("/"), p)):
-        if not _under(folder, tops):
-            tops.append(folder)
-    return tops
+def served_roots(roots=()) -> list:
+    """The folders a fork server for ``roots`` serves: the temporary folder and ``roots``, real
+    paths, none inside another."""
+    return outermost([os.path.realpath(tempfile.gettempdir())] + [os.path.realpath(r) for r in roots])
 
 
 _fork_servers: dict = {}
@@ -333,7 +331,7 @@ def fork_server(exposure: Exposure, roots=()) -> ForkServer | None:
     # The server imported TensorFlow under this environment (threads, logging): a kernel asked for
     # under another gets a server started under it.
     key = (exposure, tuple(sorted(kernel_environment(dict(os.environ), Path("/"), True).items())),
-           tuple(outermost([os.path.realpath(tempfile.gettempdir())] + [os.path.realpath(r) for r in roots])))
+           tuple(served_roots(roots)))
     with _fork_lock:
         server = _fork_servers.get(key)
         if server is not None and server.alive():
@@ -447,8 +445,7 @@ def kernel_manager_class(memory_limit: int | None = DEFAULT_MEMORY_LIMIT, exposu
                 finally:
                     held.launched()
             kw["env"] = dict(kernel_environment(base, workdir, sandboxed, home), **extra)
-            roots = outermost([os.path.realpath(tempfile.gettempdir())] + [os.path.realpath(r) for r in self.fork_roots])
-            servable = all(_under(os.path.realpath(p), roots) for p in (workdir, self.ipc_dir))
+            servable = all(_under(os.path.realpath(p), served_roots(self.fork_roots)) for p in (workdir, self.ipc_dir))
             server = fork_server(seen, self.fork_roots) if fork and sandboxed and servable else None
             if server is not None and server.serves(workdir, self.ipc_dir):
                 type(self).fork_server = server  # a kernel that dies with its server is not the student's doing
