@@ -103,6 +103,11 @@ def test_every_font_stack_of_the_chinese_page_reaches_the_shipped_font(root, tmp
     family, data = embedded.groups()
     stacks = [s for s in re.findall(r"font-family:([^;}\"]+)", page) if not s.startswith(f"'{family}';src")]
     assert stacks and all(family in stack for stack in stacks), [s for s in stacks if family not in s]
+    generic = {"monospace", "sans-serif", "serif", "system-ui", "ui-monospace", "ui-sans-serif", "cursive"}
+    for stack in stacks:  # the kit's font before the first generic family: a generic one ends the search
+        names = [name.strip().strip("'\"") for name in stack.split(",")]
+        first_generic = next((i for i, name in enumerate(names) if name in generic), len(names))
+        assert names.index(family) < first_generic, stack
     text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(style|script)>.*?</\1>", "", page, flags=re.S)))
     glyphs = TTFont(io.BytesIO(base64.b64decode(data)))["cmap"].getBestCmap()
     lacking = sorted({ch for ch in text if ord(ch) > 0x2E7F and ord(ch) not in glyphs})

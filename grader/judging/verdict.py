@@ -102,7 +102,9 @@ def table_text(rows) -> list[str]:
 # The layer table's font stack: monospace first, then the kit's own CJK font (which the feedback
 # pages embed) and the usual CJK fonts, so that 应为/实际/差异 never fall back to empty boxes on a
 # machine without a CJK font. Single quotes: it goes inside style="..." attributes too.
-MONOSPACE = "ui-monospace,'DejaVu Sans Mono',monospace,'DropoutKit Sans SC','Noto Sans CJK SC','Noto Sans Mono CJK SC'"
+# The kit's CJK font before any generic family: a browser that reaches the generic `monospace`
+# on a machine without a CJK font draws the table's Chinese words as empty boxes.
+MONOSPACE = "'DejaVu Sans Mono','DropoutKit Sans SC',ui-monospace,'Noto Sans Mono CJK SC','Noto Sans CJK SC',monospace"
 
 
 def table_html(rows) -> str:
