@@ -152,6 +152,11 @@ def course(tmp_path_factory, root, exercises):
                "history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid), epochs=1, verbose=0)")
     carol.cells = [c for c in carol.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "spotify_q1_check"]
     submit(course, "carol", {"spotify": carol})
+    # and her wine as Colab saved it: another name, no nbgrader metadata (nbgrader grades only wine.ipynb)
+    colab_wine = nbformat.read(root / "solutions" / ASSIGNMENT / "wine.ipynb", as_version=4)
+    for cell in colab_wine.cells:
+        cell.metadata = {}
+    nbformat.write(colab_wine, course / "submitted" / "carol" / ASSIGNMENT / "Copy of wine.ipynb")
     # erin's answer kills the kernel (os._exit): nbgrader reports her submission as failed.
     erin = nbformat.read(root / "solutions" / ASSIGNMENT / "spotify.ipynb", as_version=4)
     set_answer(erin, "spotify_q1_model", "import os\nos._exit(1)")
@@ -259,6 +264,15 @@ def kit_summaries(log: str) -> dict:
         elif "the kit: kernel" in line and current:
             found[current] = line
     return found
+
+
+def test_a_notebook_under_another_name_is_named_in_the_log(course):
+    """nbgrader grades only wine.ipynb: carol's "Copy of wine.ipynb" is named, with what to do."""
+    log = (course / "autograde.log").read_text()
+    assert ("Copy of wine.ipynb in carol's dropout-batchnorm holds the wine notebook, but nbgrader grades only "
+            "wine.ipynb, which is missing") in log, log[-3000:]
+    assert log.count("Copy of wine.ipynb in carol's") == 1
+    assert autograded(course, "carol", "wine") == 0
 
 
 def test_a_kernel_killing_submission_fails_alone(course):

@@ -73,7 +73,7 @@ def test_where_pip_cannot_get_the_kit_the_cell_says_why_and_how(tmp_path, lang):
 
 def test_grading_skips_the_install_cell(solutions):
     for name in ("wine", "spotify"):
-        nb, _missing = assemble(nbformat.read(solutions / f"{name}.ipynb", as_version=4), name)
+        nb, _missing, _labels = assemble(nbformat.read(solutions / f"{name}.ipynb", as_version=4), name)
         assert not any("importlib.metadata.version" in cell.source for cell in nb.cells)
         assert any(cell.metadata["kit"].get("grade_id") == f"{name}_setup" for cell in nb.cells)
 

@@ -178,6 +178,16 @@ class Recorder:
             os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
         self.results = course / results_folder(self.unit)
         self.results.mkdir(parents=True, exist_ok=True)
+        self.handed_in = {}  # student -> which file was graded as which notebook, where it was not its name
+
+    def note_files(self, result: dict) -> None:
+        """Which file was taken for which notebook, and the files set aside: never silent."""
+        lines = [f"{nb['notebook']}.ipynb graded from {Path(nb['path']).name}"
+                 for nb in result.get("notebooks", [])
+                 if nb.get("path") and Path(nb["path"]).name != f"{nb['notebook']}.ipynb"]
+        lines += result.get("set_aside", [])
+        if lines:
+            self.handed_in[result["student"]] = lines
 
     def done(self, student: str) -> bool:
         return (self.results / f"{student}.json").exists()
@@ -185,6 +195,7 @@ class Recorder:
     def record(self, result: dict) -> None:
         student = result["student"]
         html = result.pop("html", None)
+        self.note_files(result)
         if html:
             page = self.course / "feedback" / student / result["assignment"] / "kit-feedback.html"
             page.parent.mkdir(parents=True, exist_ok=True)
@@ -307,6 +318,7 @@ def run_batch(course_or_submitted: Path, scheduler: str | None = None, workers: 
     recorder.write_csv()
     recorder.write_overview()
     summary["seconds"] = time.perf_counter() - started
+    summary["handed_in"] = recorder.handed_in
     return summary
 
 
@@ -455,6 +467,9 @@ def main(argv) -> int:
     print(f"{summary['graded']} graded ({summary['failed']} without full marks), {summary['skipped']} already "
           f"graded and skipped, in {summary['seconds']:.0f} s. CSV: {Path(summary['course']) / csv_name(by_key(args.assignment))}"
           f"; class overview: {Path(summary['course']) / file_names(by_key(args.assignment))[0]}")
+    for student, lines in sorted(summary.get("handed_in", {}).items()):
+        for line in lines:
+            print(f"{student}: {line}")
     for student, why in summary["grader_errors"].items():
         print(f"error: {student} was NOT graded (the grader failed, not the student): {why}", file=sys.stderr)
     if summary.get("interrupted"):

@@ -43,7 +43,7 @@ def collect(submission: Path, notebooks: tuple) -> tuple[dict, list]:
     line for each file set aside. A file is known by its cells, else (unreadable) by its name."""
     found, set_aside = {}, []
     files = sorted((p for p in submission.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts),
-                   key=lambda p: (len(p.parts), str(p)))
+                   key=lambda p: (len(p.parts), p.stem not in notebooks, str(p)))  # at one depth, the exact name first
     for path in files:
         try:
             name = identify(path)

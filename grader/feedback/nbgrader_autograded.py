@@ -12,6 +12,7 @@ import nbformat
 from ..assignments import of_release
 from ..base.i18n import use
 from ..judging.verdict import wrapped
+from ..running.recognise import label
 
 
 def _grade_id(cell) -> str | None:
@@ -44,6 +45,14 @@ def graded_notebook(submitted: Path | None, notebook: dict, assignment: str, lan
     except Exception:  # noqa: BLE001 - unreadable: the verdicts say why
         nb = None
     released = {_grade_id(cell): cell for cell in canonical.cells if _grade_id(cell)}
+    if nb is not None:  # cells that lost nbgrader's metadata get it back, as recognised when graded
+        labels = label(nb, notebook["notebook"])
+        present = {_grade_id(cell) for cell in nb.cells} - {None}
+        for index, (cell, gid) in enumerate(zip(nb.cells, labels.of)):
+            if (gid in released and gid not in present and cell.cell_type == released[gid].cell_type
+                    and labels.chosen.get(gid, index) == index):  # each grade id once: nbgrader's rule
+                cell.setdefault("metadata", {})["nbgrader"] = dict(released[gid].metadata["nbgrader"])
+                present.add(gid)
     if nb is None:
         nb = nbformat.v4.new_notebook(cells=[cell for cell in canonical.cells], metadata=canonical.metadata)
         for cell in nb.cells:

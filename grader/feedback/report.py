@@ -110,6 +110,20 @@ def handed_in(report: SubmissionReport) -> str:
     return ", ".join(names) if names else Path(report.submission).name
 
 
+def handed_in_notes(report: SubmissionReport) -> list[str]:
+    """What was made of the files: a notebook graded from a file of another name, cells known by
+    their text (metadata lost), a file set aside. Never silent: the student sees what was graded."""
+    lines = []
+    for nb in report.notebooks:
+        if nb.path and Path(nb.path).name != f"{nb.notebook}.ipynb":
+            lines.append(t("report.graded-from", notebook=nb.notebook, file=Path(nb.path).name))
+        if nb.run is not None and nb.run.recognised_by != "grade id":
+            how = {"cell id": t("recognised.cell-id"), "text": t("recognised.text"),
+                   "place": t("recognised.place")}[nb.run.recognised_by]
+            lines.append(t("report.recognised-by", file=Path(nb.path).name, how=how))
+    return lines + list(report.set_aside)
+
+
 def to_html(report: SubmissionReport, title: str | None = None) -> str:
     """The feedback page, in the language of the graded notebooks."""
     with use(report.language):
@@ -127,6 +141,7 @@ def _page(report: SubmissionReport, title: str | None) -> str:
                        f'{html.escape(t("report.unsandboxed", reason=report.sandbox.reason))}</p>')
     elif report.sandbox is not None:
         body.append(f'<p class="contained">{html.escape(t("report.contained", layer=layer_words(report.sandbox)))}</p>')
+    body.extend(f'<p class="handed-in">{html.escape(line)}</p>' for line in handed_in_notes(report))
     for nb in report.notebooks:
         body.append(f"<h2>{html.escape(nb.notebook)}.ipynb</h2>")
         if nb.error:
@@ -172,7 +187,7 @@ def layer_words(state) -> str:
 def summary(report: SubmissionReport) -> str:
     """The terminal summary, in the language of the graded notebooks."""
     with use(report.language):
-        lines = []
+        lines = ["  " + line for line in handed_in_notes(report)]
         for nb in report.notebooks:
             for r in nb.results:
                 if r.manual:
@@ -183,6 +198,8 @@ def summary(report: SubmissionReport) -> str:
                              + (" " + t("summary.reused") if r.reused else ""))
                 if not r.passed:
                     lines.extend("           " + line for line in r.message.splitlines())
+                else:
+                    lines.extend("           " + line for line in r.notes)
         lines.append("  " + t("summary.score", points=report.points, max=report.max_points,
                               seconds=f"{report.seconds:.0f}"))
         if report.sandbox is not None and report.sandbox.active:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..judging.checks import check_architecture, check_val_loss
-from ..running.harness import NotebookRun
+from ..running.harness import NotebookRun, answer_absent, answer_note
 from ..base.i18n import t
 from ..base.kinds import CodingQuestion, FreeResponse
 from ..base.quiet import import_tensorflow
@@ -35,6 +35,7 @@ class QuestionResult:
     answer: str = ""
     training: str | None = None  # how the model was trained (the training cache's account)
     reused: bool = False  # the training came from the training cache
+    notes: list = field(default_factory=list)  # what the student should know beyond the verdicts
 
     @property
     def passed(self) -> bool:
@@ -53,7 +54,7 @@ class QuestionResult:
         if self.manual:
             return t("result.free-response")
         failing = [verdict for verdict, _ in self.parts.values() if not verdict.passed]
-        return "\n".join(v.text() for v in (failing or [v for v, _ in self.parts.values()]))
+        return "\n".join([v.text() for v in (failing or [v for v, _ in self.parts.values()])] + self.notes)
 
     def to_dict(self) -> dict:
         q = self.question
@@ -73,6 +74,7 @@ class QuestionResult:
             "answer": self.answer if self.manual else None,
             "training": self.training,
             "training_reused": self.reused,
+            "notes": list(self.notes),
         }
 
 
@@ -218,7 +220,8 @@ def architecture_gate(question_id: str, folder: Path) -> bool:
 
 
 def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
-    result = QuestionResult(question, training=run.training.get(question.id), reused=question.id in run.reused)
+    result = QuestionResult(question, training=run.training.get(question.id), reused=question.id in run.reused,
+                            notes=[note for note in [answer_note(run, f"{question.id}_model")] if note])
     model_cell, train_cell = f"{question.id}_model", f"{question.id}_train"
     answer_problems = run.problems_in({model_cell})
     train_problems = run.problems_in({train_cell})
@@ -230,8 +233,9 @@ def grade_coding(question: CodingQuestion, run: NotebookRun) -> QuestionResult:
         result.parts["val_loss"] = (Verdict(False, t("result.not-graded", reason=message)), question.points_val_loss)
         return result
 
-    if model_cell in run.missing_cells:
-        return fail_both(t("result.answer-deleted"), True)
+    absent = answer_absent(run, model_cell)
+    if absent:
+        return fail_both(absent[0], absent[1] == "not-attempted", mistake=absent[1])
     if answer_problems:
         return fail_both(t("result.answer-failed", problem=answer_problems[0].describe()),
                          mistake=answer_problems[0].mistake())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .results import QuestionResult, architecture_gate, grade_notebook
+from ..running.recognise import language_by_text, which_notebook
 from ..running.harness import DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError, read_submission, run_notebook
 from ..assignments import Assignment, all_assignments, by_key, default, of_notebook, questions_of
 from ..base.i18n import language as current_language
@@ -43,6 +44,7 @@ class SubmissionReport:
     sandbox: SandboxStatus | None = None  # None: not graded yet
     language: str = "en"  # of the feedback: the notebooks' own, or the one asked for
     assignment: Assignment | None = None  # which of the kit's assignments was graded
+    set_aside: list = field(default_factory=list)  # files of the folder not graded, each with why
 
     @property
     def results(self) -> list[QuestionResult]:
@@ -84,6 +86,7 @@ class SubmissionReport:
             "sandbox_layer": self.sandbox.layer if self.sandbox else None,
             "sandbox_detail": self.sandbox.reason if self.sandbox else None,
             "grader_peak_mb": _peak_mb(),
+            "set_aside": list(self.set_aside),
             "notebooks": [
                 {"notebook": nb.notebook, "path": nb.path, "error": nb.error, "missing": nb.missing,
                  "seconds": round(nb.seconds, 2),
@@ -124,16 +127,13 @@ def _peak_mb() -> float | None:
 
 
 def identify(path: Path, unit: Assignment | None = None) -> str:
-    """Which of the kit's notebooks a file is (by its cells' grade ids); ``unit``: the assignment
-    being graded, which the message names when the file is none of its notebooks."""
-    nb = read_submission(path)
-    names = [name for each in all_assignments() for name in each.notebooks]
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        for name in names:
-            if gid.startswith(name + "_"):
-                return name
-    raise _foreign(path, [unit] if unit else list(all_assignments()))
+    """Which of the kit's notebooks a file is: by its cells' grade ids, else their cell ids,
+    else their text (recognise.which_notebook); ``unit``: the assignment being graded, which the
+    message names when the file is none of its notebooks."""
+    name = which_notebook(read_submission(path))
+    if name is None:
+        raise _foreign(path, [unit] if unit else list(all_assignments()))
+    return name
 
 
 def _foreign(path: Path, units: list) -> SubmissionError:
@@ -149,20 +149,37 @@ def _folder_of(target: Path, unit: Assignment) -> Path:
 
 
 def assignments_in(target: Path) -> list:
-    """The kit's assignments that have notebooks in a submission folder (or of a notebook file)."""
+    """The kit's assignments that have notebooks in a submission folder (or of a notebook file),
+    whatever the files are named."""
     target = Path(target)
     if target.is_file():
         try:
             return [of_notebook(identify(target))]
         except SubmissionError:
             return []
-    return [unit for unit in all_assignments()
-            if any((_folder_of(target, unit) / f"{name}.ipynb").exists() for name in unit.notebooks)]
+    held, found = {}, []
+    for unit in all_assignments():
+        folder = _folder_of(target, unit)
+        if any((folder / f"{name}.ipynb").exists() for name in unit.notebooks):
+            found.append(unit)
+            continue
+        if folder not in held:
+            held[folder] = {_held(p) for p in sorted(folder.glob("*.ipynb")) if p.is_file()}
+        if held[folder] & set(unit.notebooks):
+            found.append(unit)
+    return found
 
 
 def find_notebooks(target: Path, assignment: Assignment | None = None) -> tuple:
     """(assignment, {notebook name: path}) for a folder or a single notebook file. With no
-    assignment named, the first of the kit's that the folder holds."""
+    assignment named, the first of the kit's that the folder holds. In a folder, notebooks are
+    known by what they hold, whatever their file names (see choose_notebooks)."""
+    unit, found, _set_aside = find_and_choose(target, assignment)
+    return unit, found
+
+
+def find_and_choose(target: Path, assignment: Assignment | None = None) -> tuple:
+    """find_notebooks, with a line for each file of the folder that was set aside."""
     target = Path(target)
     if not target.exists():
         raise SubmissionError(t("submission.no-such-path", path=target))
@@ -171,14 +188,44 @@ def find_notebooks(target: Path, assignment: Assignment | None = None) -> tuple:
         unit = of_notebook(name)
         if assignment is not None and unit is not assignment:
             raise _foreign(target, [assignment])
-        return unit, {name: target}
+        return unit, {name: target}, []
     candidates = [assignment] if assignment is not None else (assignments_in(target) or [default()])
     unit = candidates[0]
     folder = _folder_of(target, unit)
-    found = {name: folder / f"{name}.ipynb" for name in unit.notebooks if (folder / f"{name}.ipynb").exists()}
+    found, set_aside = choose_notebooks(folder, unit)
     if not found:
         raise SubmissionError(t("submission.no-notebooks", path=target, folder=folder))
-    return unit, found
+    return unit, found, set_aside
+
+
+def choose_notebooks(folder: Path, unit: Assignment) -> tuple[dict, list]:
+    """{notebook name: file} of ``unit`` in ``folder``, and a line for each file set aside.
+
+    A file named exactly ``<notebook>.ipynb`` is taken for that notebook. Any other ``.ipynb``
+    is known by its cells ("Copy of spotify.ipynb", "spotify (1).ipynb", Kaggle's
+    "exercise-dropout-and-batch-normalization.ipynb"). Where two files hold the same notebook,
+    the one named exactly wins, else the first by file name; the other is named, never dropped
+    in silence."""
+    found = {name: folder / f"{name}.ipynb" for name in unit.notebooks if (folder / f"{name}.ipynb").is_file()}
+    taken = set(found.values())
+    set_aside = []
+    for path in sorted(p for p in folder.glob("*.ipynb") if p.is_file() and p not in taken):
+        name = _held(path)
+        if name is None or name not in unit.notebooks:
+            continue  # not one of this assignment's notebooks: the student's own
+        if name in found:
+            set_aside.append(t("submission.duplicate", file=path.name, kept=found[name].name, notebook=name))
+        else:
+            found[name] = path
+    return found, set_aside
+
+
+def _held(path: Path) -> str | None:
+    """Which of the kit's notebooks a file holds, or None (unreadable, or none of them)."""
+    try:
+        return which_notebook(read_submission(path))
+    except SubmissionError:
+        return None
 
 
 def failed_results(notebook: str, message: str) -> list[QuestionResult]:
@@ -211,7 +258,7 @@ def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     if cache == "default":
         cache = default_cache()
     with use(lang):  # messages before the notebooks are read: the asked or ambient language
-        unit, found = find_notebooks(Path(target), by_key(assignment) if assignment else None)
+        unit, found, set_aside = find_and_choose(Path(target), by_key(assignment) if assignment else None)
         language = normalize(lang) or submission_language(found) or current_language()
     loading = _import_keras_in_background()  # after the look for notebooks: a usage error is told at once
     try:
@@ -219,6 +266,7 @@ def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
             report = _grade(target, found, language, notebooks or unit.notebooks, cell_timeout, memory_limit,
                             progress, workdir, expect_all, started, cache)
             report.assignment = unit
+            report.set_aside = set_aside
             return report
     finally:
         loading.join()
@@ -230,9 +278,10 @@ def submission_language(found: dict) -> str | None:
 
     for name in found:
         try:
-            lang = notebook_language(read_submission(found[name]))
+            nb = read_submission(found[name])
         except SubmissionError:
             continue
+        lang = notebook_language(nb) or language_by_text(nb)  # its metadata, else its text
         if lang:
             return lang
     return None

@@ -13,8 +13,9 @@ from .checks import STUB
 def grade_probed(question, run, builds_on=None):
     """``builds_on``: the question whose answer this one calls (Q2's layer calls Q1's function)."""
     from ..grading.results import QuestionResult
+    from ..running.harness import answer_note
 
-    result = QuestionResult(question)
+    result = QuestionResult(question, notes=[note for note in [answer_note(run, question.answer_cell)] if note])
     verdict = _verdict(question, run)
     if builds_on is not None and not verdict.passed and verdict.mistake not in (None, "not-attempted", "raised") \
             and not verdict.mistake.startswith(("raised ", "answer-")):
@@ -34,10 +35,12 @@ def _blame_first(verdict: Verdict, run, first_question) -> Verdict:
 
 def _verdict(question, run) -> Verdict:
     from ..base import exchange
+    from ..running.harness import answer_absent
 
     cell = question.answer_cell
-    if cell in run.missing_cells:
-        return Verdict(False, t("result.answer-deleted"), not_attempted=True, mistake="not-attempted")
+    absent = answer_absent(run, cell)
+    if absent:
+        return Verdict(False, absent[0], not_attempted=absent[1] == "not-attempted", mistake=absent[1])
     source = run.answers.get(cell, "")
     problems = run.problems_in({cell})
     if problems:

@@ -30,6 +30,7 @@ from ..base.notebook_cells import NOT_GRADED_TAGS
 from ..base.kinds import CodingQuestion
 from ..base.i18n import t
 from ..base.student_errors import described, plain, raised
+from .recognise import label, released
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
 DEFAULT_CELL_TIMEOUT = 300
@@ -84,7 +85,10 @@ class NotebookRun:
     notebook: str
     exports: dict = field(default_factory=dict)  # question id -> export folder (verified nonce)
     problems: list = field(default_factory=list)  # CellProblem
-    missing_cells: list = field(default_factory=list)  # answer grade ids the student deleted
+    missing_cells: list = field(default_factory=list)  # answer grade ids with no answer cell
+    changed_type: dict = field(default_factory=dict)  # answer grade id -> the type its cell was changed to
+    answer_choice: dict = field(default_factory=dict)  # answer grade id -> (k, n): the k-th of n cells claiming it
+    recognised_by: str = "grade id"  # how the notebook's cells were recognised (recognise.BY_*)
     free_answers: dict = field(default_factory=dict)  # question id -> text
     answers: dict = field(default_factory=dict)  # answer cell grade id -> the student's code
     seconds: float = 0.0
@@ -109,6 +113,34 @@ def cell_label(grade_id: str) -> str:
     if grade_id.endswith("_setup"):
         return t("cell.setup", id=grade_id)
     return t("cell.added", id=grade_id) if grade_id.startswith("after ") else grade_id
+
+
+def answer_absent(run: NotebookRun, cell: str) -> tuple | None:
+    """Why a question's answer cell did not run, in words (None: it ran): its cell changed type,
+    or no cell of the notebook is its answer (and what the kit looked for)."""
+    if cell in run.changed_type:
+        kind = run.changed_type[cell]
+        kind = {"markdown": t("cell-kind.markdown"), "raw": t("cell-kind.raw")}.get(kind, kind)
+        parts = cell.split("_")
+        return t("result.answer-changed-type", question=f"{parts[0]} {parts[1].upper()}", kind=kind), "changed-type"
+    if cell not in run.missing_cells:
+        return None
+    order = [c.grade_id for c in released(run.notebook)]
+    at = order.index(cell) if cell in order else -1
+    before = cell_label(order[at - 1]) if at > 0 else t("cell.start")
+    after = cell_label(order[at + 1]) if 0 <= at < len(order) - 1 else t("cell.end")
+    return t("result.answer-deleted", grade_id=cell, cell_id=cell.replace("_", "-"), before=before,
+             after=after), "not-attempted"
+
+
+def answer_note(run: NotebookRun, cell: str) -> str | None:
+    """Which of several cells claiming an answer was graded, when there were several."""
+    if cell not in run.answer_choice:
+        return None
+    k, n = run.answer_choice[cell]
+    defines = next((c.defines for c in released(run.notebook) if c.grade_id == cell), frozenset())
+    names = ", ".join(f"`{name}`" for name in sorted(defines)) or "`model`"
+    return t("result.answer-chosen", ordinal=t(f"ordinal.{k}" if k <= 3 else "ordinal.n", n=k), count=n, names=names)
 
 
 def read_submission(path: Path):
@@ -143,18 +175,27 @@ def _is_test(cell) -> bool:
 
 
 def assemble(student, notebook: str):
-    """The canonical notebook with the student's answers and extra code cells put in."""
+    """The canonical notebook with the student's answers and extra code cells put in, in the
+    order the student's notebook runs them; and what was made of the student's cells. Cells are
+    recognised by recognise.label (grade id, cell id, text, place): a notebook that lost its
+    metadata is assembled like one that kept it. Of the code cells that claim an answer, the
+    chosen one is the answer and the others run where they stand; an answer cell that is no
+    longer code never runs."""
     canonical = of_notebook(notebook).builders[notebook]()
-    known = {_grade_id(c) for c in canonical.cells}
-    answers, extras, anchor = {}, {}, None
-    for cell in student.cells:
-        gid = _grade_id(cell)
-        if gid in known:
-            anchor = gid
-            if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-                answers[gid] = cell
-        elif cell.get("cell_type") == "code" and cell.get("source", "").strip():
-            extras.setdefault(anchor, []).append(cell.source)
+    labels = label(student, notebook)
+    roles = {c.grade_id: c.role for c in released(notebook)}
+    answers, free, extras, anchor = {}, {}, {}, None
+    for i, cell in enumerate(student.cells):
+        gid, code = labels.of[i], cell.get("cell_type") == "code"
+        if gid is not None and roles[gid] == "free":
+            free.setdefault(gid, []).append(cell.get("source", ""))
+        elif gid is not None and roles[gid] == "answer" and code and labels.chosen.get(gid) == i:
+            answers[gid] = cell
+        elif gid is None or roles[gid] == "answer" and code:  # an added cell, or a copy of an answer
+            if code and cell.get("source", "").strip():
+                extras.setdefault(anchor, []).append(cell.source)
+            continue
+        anchor = gid
     assembled, missing = [], []
     for source in extras.get(None, []):
         assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "extra"}}))
@@ -162,20 +203,22 @@ def assemble(student, notebook: str):
         gid = _grade_id(cell)
         meta = cell.metadata["nbgrader"]
         if meta.get("solution"):
-            if gid not in answers:
-                missing.append(gid)
             if cell.cell_type == "code":
+                if gid not in answers:
+                    missing.append(gid)
                 source = answers[gid].source if gid in answers else ""
                 assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "answer", "grade_id": gid}}))
             else:
-                text = answers[gid].source if gid in answers else ""
+                if gid not in free:
+                    missing.append(gid)
+                text = "\n\n".join(free.get(gid, []))
                 assembled.append(nbformat.v4.new_markdown_cell(text, metadata={"kit": {"role": "free", "grade_id": gid}}))
         elif cell.cell_type == "code" and not _is_test(cell) and not set(NOT_GRADED_TAGS) & set(cell.metadata.get("tags", [])):
             assembled.append(nbformat.v4.new_code_cell(cell.source, metadata={"kit": {"role": "locked", "grade_id": gid}}))
         for source in extras.get(gid, []):
             assembled.append(nbformat.v4.new_code_cell(source, metadata={"kit": {"role": "extra", "after": gid}}))
     nb = nbformat.v4.new_notebook(cells=assembled, metadata=canonical.metadata)
-    return nb, missing
+    return nb, missing, labels
 
 
 def _reset_source() -> str:
@@ -322,8 +365,11 @@ class _Session:
     def prepare(cls, path, notebook, workdir, cell_timeout, memory_limit, progress, env, architecture_gate, training):
         """Read and assemble the submission, note its answers, clear the export folders."""
         started = time.perf_counter()
-        nb, missing = assemble(read_submission(path), notebook)
-        run = NotebookRun(notebook, missing_cells=missing)
+        nb, missing, labels = assemble(read_submission(path), notebook)
+        run = NotebookRun(notebook, missing_cells=missing, changed_type=labels.changed_type,
+                          answer_choice={gid: (claimants.index(labels.chosen[gid]) + 1, len(claimants))
+                                         for gid, claimants in labels.claimants.items() if len(claimants) > 1},
+                          recognised_by=labels.how_known())
         for cell in nb.cells:
             role = cell.metadata.get("kit", {})
             if role.get("role") == "free":
@@ -456,16 +502,20 @@ class _Session:
         return problem
 
     def _after_cell(self, client, index: int, grade_id: str, qid: str | None, problem) -> None:
-        """Export the model after a training cell; probe a probed answer; after a model cell, skip
-        the training when the architecture is already wrong; after the last cell, the peak memory."""
+        """Export the model after a training cell; probe a probed answer; right before a training
+        cell (after the answer and every cell the student put after it), skip the training when the
+        architecture is already wrong; after the last cell, the peak memory."""
         if qid and grade_id == f"{qid}_train":
             _export(client, index, self.exports / qid, self.run, qid, self.kept)
         if grade_id in self.probed and not problem:
             _probe(client, index, self.exports, self.run, self.probed[grade_id], self.cell_timeout, self.kept)
-        if qid and grade_id == f"{qid}_model" and self.architecture_gate is not None:
-            _export(client, index, self.exports / qid, self.run, qid, self.kept)
-            if not problem and qid in self.run.exports and not self.architecture_gate(qid, self.run.exports[qid]):
-                self.skipped.add(f"{qid}_train")
+        upcoming = self.code_cells[self.position][1].metadata["kit"].get("grade_id", "") if self.cells_left() else ""
+        gated = upcoming.removesuffix("_train") if upcoming.endswith("_train") else None
+        if gated in self.coding and self.architecture_gate is not None:  # the model as it is trained
+            _export(client, index, self.exports / gated, self.run, gated, self.kept)
+            if (not self.run.problems_in({f"{gated}_model"}) and gated in self.run.exports
+                    and not self.architecture_gate(gated, self.run.exports[gated])):
+                self.skipped.add(upcoming)
         if not self.cells_left():
             self.run.kernel_peak_mb = _kernel_peak_mb(client, index)
 

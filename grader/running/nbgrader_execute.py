@@ -70,6 +70,34 @@ def autograded_root(folder: Path, resources: dict) -> Path:
     return folder
 
 
+_TOLD: set = set()  # (folder, file) already told in this process: one line per file, not per notebook
+
+
+def renamed_notebooks(folder: Path) -> list[str]:
+    """Lines for the files of a student's folder that hold one of the kit's notebooks under
+    another name: nbgrader grades only ``<notebook>.ipynb``, so the instructor is told, never
+    left to find a zero."""
+    from ..assignments import of_notebook
+    from .harness import SubmissionError, read_submission
+    from .recognise import which_notebook
+
+    lines = []
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            name = which_notebook(read_submission(path))
+        except SubmissionError:
+            continue
+        if name is None or path.name == f"{name}.ipynb" or (folder, path.name) in _TOLD:
+            continue
+        _TOLD.add((folder, path.name))
+        graded = "is graded instead" if (folder / f"{name}.ipynb").exists() else "is missing, so it gets no points"
+        lines.append(f"the kit: {path.name} in {folder.parent.name}'s {folder.name} holds the {name} notebook, but "
+                     f"nbgrader grades only {name}.ipynb, which {graded}. Rename the file in submitted/ and "
+                     f"autograde again, or grade the class with `python -m grader batch` (it finds notebooks by "
+                     f"their cells; assignment {of_notebook(name).name}).")
+    return lines
+
+
 class _Trainings:
     """One notebook's training session: the cache, and a trainer started only on a miss."""
 
@@ -116,6 +144,8 @@ class ContainedExecute(Execute):
             return super().preprocess(nb, resources, km)
         finally:
             self.log.info("%s", self._summary())
+            for line in renamed_notebooks(folder):
+                self.log.warning("%s", line)
             if self._trainings is not None:
                 self._trainings.close()
                 self._trainings = None
