@@ -5,6 +5,14 @@ One step per autograded question, in the form GitHub Classroom documents today: 
 alone (``pytest --pyargs grader --question ID``) and the question's points as its max-score; the
 reporter step sends the results to the Classroom. Put the file at
 ``.github/workflows/classroom.yml`` of the assignment's template repository, beside the notebooks.
+
+The command grader runs each command with a bare environment (``PATH``, ``HOME`` and little else:
+nothing the workflow exports reaches it) and gives the points only when the command exits 0 and
+writes nothing to stderr. The kit is installed by each grader step's ``setup-command``: a failed
+install fails that step with its message, and the reporter still sends every score (a separate
+install step that failed would skip every grader step and the reporter, and record no score).
+``--wheel`` installs the instructor's own build committed to the template repository, ``--install``
+any pip requirement; by default the release this kit names (grader/base/release.py).
 """
 from __future__ import annotations
 
@@ -34,10 +42,24 @@ def graded_questions(unit) -> list:
     return [q for q in unit.questions if not isinstance(q, FreeResponse)]
 
 
-def workflow(assignment: str, timeout_minutes: int = 20) -> str:
+CHECKOUT_ACTION = "actions/checkout@v5"  # Node 24, as GitHub's runners now run actions
+SETUP_PYTHON_ACTION = "actions/setup-python@v6"
+
+
+def install_command(wheel: str | None = None, install: str | None = None) -> str:
+    """The pip command of each step's setup: the committed wheel, a requirement, or the release."""
+    if wheel:
+        return f'python -m pip install --quiet "{wheel}[cpu]"'
+    if install:
+        return f"python -m pip install --quiet {install}"
+    return (f'python -m pip install --quiet "{release.DISTRIBUTION}[cpu]=={release.VERSION}" '
+            f"--find-links {release.release_assets()}")
+
+
+def workflow(assignment: str, timeout_minutes: int = 20, install: str | None = None) -> str:
     unit = by_key(assignment)
     q = json.dumps  # a YAML double-quoted scalar is a JSON string
-    install = f'pip install "{release.DISTRIBUTION}[cpu]=={release.VERSION}" --find-links {release.release_assets()}'
+    install = install or install_command()
     lines = [
         f"# GitHub Classroom autograding for {unit.name}: written by `python -m grader github-classroom`.",
         "# One step per autograded question; free responses are read by the teacher.",
@@ -55,13 +77,11 @@ def workflow(assignment: str, timeout_minutes: int = 20) -> str:
         "    if: github.actor != 'github-classroom[bot]'",
         "    steps:",
         "    - name: Checkout code",
-        "      uses: actions/checkout@v4",
+        f"      uses: {CHECKOUT_ACTION}",
         "    - name: Set up Python",
-        "      uses: actions/setup-python@v5",
+        f"      uses: {SETUP_PYTHON_ACTION}",
         "      with:",
         "        python-version: '3.11'",
-        "    - name: Install the kit",
-        f"      run: {q(install)}",
     ]
     ids = []
     for question in graded_questions(unit):
@@ -72,6 +92,7 @@ def workflow(assignment: str, timeout_minutes: int = 20) -> str:
             f"      uses: {GRADER_ACTION}",
             "      with:",
             f"        test-name: {q(question.heading)}",
+            f"        setup-command: {q(install)}",
             f"        command: {q(command(question.id))}",
             f"        timeout: {timeout_minutes}",
             f"        max-score: {question.points}",
@@ -92,9 +113,15 @@ def main(argv=None) -> int:
     add_option(parser, default().key)
     parser.add_argument("-o", "--output", type=Path, default=WORKFLOW, help=f"default: {WORKFLOW}")
     parser.add_argument("--timeout", type=int, default=20, help="minutes per question's step (default 20)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--wheel", help="grade with this wheel, committed to the template repository (its path there)")
+    where.add_argument("--install", metavar="SPEC", help="grade with the kit pip installs from SPEC (a requirement)")
     args = parser.parse_args(argv)
+    if args.wheel and not args.wheel.endswith(".whl"):
+        parser.error(f"--wheel {args.wheel}: not a wheel (a .whl file, committed beside the notebooks)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(workflow(args.assignment, args.timeout), encoding="utf-8")
+    args.output.write_text(workflow(args.assignment, args.timeout, install_command(args.wheel, args.install)),
+                           encoding="utf-8")
     unit = by_key(args.assignment)
     coding = [q for q in graded_questions(unit) if isinstance(q, CodingQuestion)]
     print(f"wrote {args.output}: {len(graded_questions(unit))} graded steps ({len(coding)} of them train a model), "
