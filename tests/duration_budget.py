@@ -32,7 +32,7 @@ BUDGETS_S = {
     "tests/test_github_classroom.py": 140.0,  # 87
     "tests/test_install.py": 100.0,  # 63
     "tests/test_internals_notebook.py": 90.0,  # 54
-    "tests/test_mangled_notebooks.py": 280.0,  # 184 (a run of 8 files): 34 cases on the command, batch, pytest grader
+    "tests/test_mangled_notebooks.py": 400.0,  # 263 in a fresh clone: 34 cases on the command, batch, pytest grader, own checks
 }
 # The whole suite's test time (both workers together): 3,149 s measured, times 1.25. The goal
 # is 2 x 20 minutes (2,400 s), not reached yet: lower this as the suite gets there.

@@ -70,6 +70,17 @@ def autograded_root(folder: Path, resources: dict) -> Path:
     return folder
 
 
+def submitted_folder(folder: Path, resources: dict) -> Path:
+    """The student's folder in nbgrader's ``submitted/`` (autograde copies only the notebooks it
+    grades into ``autograded/``), else ``folder`` itself."""
+    told = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
+    root = autograded_root(folder, resources)
+    if root == folder:
+        return folder
+    submitted = root.parent / "submitted" / str(told.get("student", "")) / str(told.get("assignment", ""))
+    return submitted if submitted.is_dir() else folder
+
+
 _TOLD: set = set()  # (folder, file) already told in this process: one line per file, not per notebook
 
 
@@ -144,7 +155,7 @@ class ContainedExecute(Execute):
             return super().preprocess(nb, resources, km)
         finally:
             self.log.info("%s", self._summary())
-            for line in renamed_notebooks(folder):
+            for line in renamed_notebooks(submitted_folder(folder, resources or {})):
                 self.log.warning("%s", line)
             if self._trainings is not None:
                 self._trainings.close()
