@@ -48,12 +48,13 @@ SETUP_PYTHON_ACTION = "actions/setup-python@v6"
 
 def install_command(wheel: str | None = None, install: str | None = None) -> str:
     """The pip command of each step's setup: the committed wheel, a requirement, or the release."""
+    pip = "python -m pip install --quiet --disable-pip-version-check"
     if wheel:
-        return f'python -m pip install --quiet "{wheel}[cpu]"'
+        return f'{pip} "{wheel}[cpu]"'
     if install:
-        return f"python -m pip install --quiet {install}"
-    return (f'python -m pip install --quiet "{release.DISTRIBUTION}[cpu]=={release.VERSION}" '
-            f"--find-links {release.release_assets()}")
+        return f"{pip} {install}"
+    return f'{pip} "{release.DISTRIBUTION}[cpu]=={release.VERSION}" --find-links {release.release_assets()}'
+
 
 
 def workflow(assignment: str, timeout_minutes: int = 20, install: str | None = None) -> str:
