@@ -105,7 +105,7 @@ def test_batch_grades_mangled_notebooks_as_the_command_does_and_says_which_file(
         result = json.loads((course / results_folder(default()) / f"{student}.json").read_text())
         spotify = spotify_of(result)
         assert sum(q["points"] or 0 for q in spotify["questions"] if not q["manual"]) == case.points, student
-    assert "colab: spotify.ipynb graded from Copy of spotify.ipynb" in done.stdout
+    assert "colab: spotify.ipynb was graded from Copy of spotify.ipynb" in done.stdout
     assert "twice: spotify (1).ipynb was not graded" in done.stdout
     autograded = nbformat.read(course / "autograded" / "colab" / "dropout-batchnorm" / "spotify.ipynb", as_version=4)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in autograded.cells]

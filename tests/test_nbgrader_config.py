@@ -14,7 +14,6 @@ import sys
 import nbformat
 import pytest
 
-ROOT_FILES = ("nbgrader_config.py",)
 WITHOUT_KIT = "import sys\nsys.modules['grader'] = None  # the kit cannot be imported by this Python\n"
 
 

@@ -72,7 +72,7 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str |
     """Runs on a worker: grade one submission, return the JSON report (never raises for bad input)."""
     from ..running.harness import SubmissionError
     from ..base.i18n import t, use
-    from ..feedback.report import json_safe, to_html
+    from ..feedback.report import handed_in_notes, json_safe, to_html
     from ..running.sandbox import GraderUnavailable
     from ..grading.submission import grade
 
@@ -91,6 +91,7 @@ def grade_job(job: Job, threads: int | None, cell_timeout: int, cache_dir: str |
     result["student"], result["assignment"] = job.student, job.assignment
     with use(report.language):
         result["html"] = to_html(report, t("report.title-student", student=job.student, assignment=job.assignment))
+        result["handed_in"] = handed_in_notes(report)
     return result
 
 
@@ -178,16 +179,7 @@ class Recorder:
             os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
         self.results = course / results_folder(self.unit)
         self.results.mkdir(parents=True, exist_ok=True)
-        self.handed_in = {}  # student -> which file was graded as which notebook, where it was not its name
-
-    def note_files(self, result: dict) -> None:
-        """Which file was taken for which notebook, and the files set aside: never silent."""
-        lines = [f"{nb['notebook']}.ipynb graded from {Path(nb['path']).name}"
-                 for nb in result.get("notebooks", [])
-                 if nb.get("path") and Path(nb["path"]).name != f"{nb['notebook']}.ipynb"]
-        lines += result.get("set_aside", [])
-        if lines:
-            self.handed_in[result["student"]] = lines
+        self.handed_in = {}  # student -> what the report says of the files (report.handed_in_notes)
 
     def done(self, student: str) -> bool:
         return (self.results / f"{student}.json").exists()
@@ -195,7 +187,8 @@ class Recorder:
     def record(self, result: dict) -> None:
         student = result["student"]
         html = result.pop("html", None)
-        self.note_files(result)
+        if result.get("handed_in"):  # which file was graded as which notebook, the files set aside
+            self.handed_in[student] = result["handed_in"]
         if html:
             page = self.course / "feedback" / student / result["assignment"] / "kit-feedback.html"
             page.parent.mkdir(parents=True, exist_ok=True)

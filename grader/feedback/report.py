@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..grading.submission import SubmissionReport
 from .fonts import font_css, html_lang
+from ..running.recognise import BY_CELL_ID, BY_GRADE_ID, BY_PLACE, BY_TEXT
 from ..base.i18n import language, t, use
 from ..judging.verdict import MONOSPACE, message_html, table_html
 
@@ -117,9 +118,9 @@ def handed_in_notes(report: SubmissionReport) -> list[str]:
     for nb in report.notebooks:
         if nb.path and Path(nb.path).name != f"{nb.notebook}.ipynb":
             lines.append(t("report.graded-from", notebook=nb.notebook, file=Path(nb.path).name))
-        if nb.run is not None and nb.run.recognised_by != "grade id":
-            how = {"cell id": t("recognised.cell-id"), "text": t("recognised.text"),
-                   "place": t("recognised.place")}[nb.run.recognised_by]
+        if nb.run is not None and nb.run.recognised_by != BY_GRADE_ID:
+            how = {BY_CELL_ID: t("recognised.cell-id"), BY_TEXT: t("recognised.text"),
+                   BY_PLACE: t("recognised.place")}[nb.run.recognised_by]
             lines.append(t("report.recognised-by", file=Path(nb.path).name, how=how))
     return lines + list(report.set_aside)
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .results import QuestionResult, architecture_gate, grade_notebook
-from ..running.recognise import language_by_text, which_notebook
-from ..running.harness import DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError, read_submission, run_notebook
+from ..running.recognise import language_by_text
+from ..running.harness import (DEFAULT_CELL_TIMEOUT, DEFAULT_MEMORY_LIMIT, NotebookRun, SubmissionError,
+                               notebook_held, read_submission, run_notebook)
 from ..assignments import Assignment, all_assignments, by_key, default, of_notebook, questions_of
 from ..base.i18n import language as current_language
 from ..base.i18n import normalize, t, use
@@ -130,7 +131,7 @@ def identify(path: Path, unit: Assignment | None = None) -> str:
     """Which of the kit's notebooks a file is: by its cells' grade ids, else their cell ids,
     else their text (recognise.which_notebook); ``unit``: the assignment being graded, which the
     message names when the file is none of its notebooks."""
-    name = which_notebook(read_submission(path))
+    name = notebook_held(path)
     if name is None:
         raise _foreign(path, [unit] if unit else list(all_assignments()))
     return name
@@ -223,7 +224,7 @@ def choose_notebooks(folder: Path, unit: Assignment) -> tuple[dict, list]:
 def _held(path: Path) -> str | None:
     """Which of the kit's notebooks a file holds, or None (unreadable, or none of them)."""
     try:
-        return which_notebook(read_submission(path))
+        return notebook_held(path)
     except SubmissionError:
         return None
 

@@ -30,7 +30,7 @@ from ..base.notebook_cells import NOT_GRADED_TAGS
 from ..base.kinds import CodingQuestion
 from ..base.i18n import t
 from ..base.student_errors import described, plain, raised
-from .recognise import label, released
+from .recognise import label, released, which_notebook
 from .sandbox import DEFAULT_MEMORY_LIMIT, Exposure, GraderUnavailable, kernel_manager_class, verified_data_files
 
 DEFAULT_CELL_TIMEOUT = 300
@@ -102,11 +102,17 @@ class NotebookRun:
         return [p for p in self.problems if p.grade_id in grade_ids]
 
 
+def question_name(grade_id: str) -> str:
+    """The question a cell belongs to, as the notebook heads it: spotify_q1_model -> 'spotify Q1'."""
+    parts = grade_id.split("_")
+    return f"{parts[0]} {parts[1].upper()}"
+
+
 def cell_label(grade_id: str) -> str:
     """How a student recognises a cell: 'the training cell of spotify Q1 (spotify_q1_train)'."""
     parts = grade_id.split("_")
     if len(parts) >= 3 and parts[1].startswith("q"):
-        question = f"{parts[0]} {parts[1].upper()}"
+        question = question_name(grade_id)
         role = {"answer": "model"}.get(parts[2], parts[2])  # a question's answer cell, whatever it defines
         role = role if role in ("model", "train", "seed", "data") else "other"
         return t(f"cell.{role}", question=question, id=grade_id)
@@ -121,8 +127,7 @@ def answer_absent(run: NotebookRun, cell: str) -> tuple | None:
     if cell in run.changed_type:
         kind = run.changed_type[cell]
         kind = {"markdown": t("cell-kind.markdown"), "raw": t("cell-kind.raw")}.get(kind, kind)
-        parts = cell.split("_")
-        return t("result.answer-changed-type", question=f"{parts[0]} {parts[1].upper()}", kind=kind), "changed-type"
+        return t("result.answer-changed-type", question=question_name(cell), kind=kind), "changed-type"
     if cell not in run.missing_cells:
         return None
     order = [c.grade_id for c in released(run.notebook)]
@@ -163,6 +168,30 @@ def read_submission(path: Path):
     if not isinstance(nb.get("cells"), list):
         raise SubmissionError(t("file.no-cells", file=Path(path).name))
     return nb
+
+
+def notebook_held(path: Path) -> str | None:
+    """Which of the kit's notebooks a file holds (recognise.which_notebook), None for none of
+    them; SubmissionError where it cannot be read. Remembered per file version: a folder's files
+    are looked at to choose them, then again to grade them."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    key = (str(path.resolve()), info.st_mtime_ns, info.st_size) if info else None
+    if key is not None and key in _HELD:
+        return _HELD[key]
+    name = which_notebook(read_submission(path))
+    if key is not None:
+        if len(_HELD) >= HELD_KEPT:  # a worker grading a large class: bounded
+            _HELD.clear()
+        _HELD[key] = name
+    return name
+
+
+_HELD: dict = {}
+HELD_KEPT = 4096
 
 
 def _grade_id(cell) -> str | None:

@@ -89,13 +89,12 @@ def renamed_notebooks(folder: Path) -> list[str]:
     another name: nbgrader grades only ``<notebook>.ipynb``, so the instructor is told, never
     left to find a zero."""
     from ..assignments import of_notebook
-    from .harness import SubmissionError, read_submission
-    from .recognise import which_notebook
+    from .harness import SubmissionError, notebook_held
 
     lines = []
     for path in sorted(folder.glob("*.ipynb")):
         try:
-            name = which_notebook(read_submission(path))
+            name = notebook_held(path)
         except SubmissionError:
             continue
         if name is None or path.name == f"{name}.ipynb" or (folder, path.name) in _TOLD:

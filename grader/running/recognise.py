@@ -134,6 +134,13 @@ def released(notebook: str) -> tuple:
 
 
 @lru_cache(maxsize=None)
+def _owners() -> dict:
+    """released grade id -> its notebook, over every notebook of every assignment."""
+    return {cell.grade_id: notebook for unit in all_assignments() for notebook in unit.notebooks
+            for cell in released(notebook)}
+
+
+@lru_cache(maxsize=None)
 def _by_text() -> dict:
     """normalized text -> [(notebook, grade id)] over every notebook of every assignment."""
     index = {}
@@ -183,12 +190,11 @@ def _cell_id(cell) -> str | None:
 def which_notebook(nb) -> str | None:
     """Which of the kit's notebooks ``nb`` is: by its grade ids, else its cell ids, else its text."""
     names = [name for unit in all_assignments() for name in unit.notebooks]
+    owners = _owners()
     for key in (_grade_id, _cell_id):
         for cell in nb.cells:
-            gid = key(cell) or ""
-            for name in names:
-                if gid.startswith(name + "_") and gid in {c.grade_id for c in released(name)}:
-                    return name
+            if key(cell) in owners:
+                return owners[key(cell)]
     votes = {}
     index = _by_text()
     for cell in nb.cells:
