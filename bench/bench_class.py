@@ -169,12 +169,21 @@ def half_written(course: Path, cache: Path) -> list:
     return found
 
 
-def tmpfs(folder: Path, size: str = "1m") -> str | None:
-    """Mount a small tmpfs at ``folder``; None when mounted, else why not."""
+def private_tmpfs(folder: Path, size: str = "1m") -> str | None:
+    """None where a tmpfs can be mounted at ``folder`` in a mount namespace of its own, else why not."""
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                          capture_output=True, text=True)
-    return None if done.returncode == 0 else (done.stderr.strip() or f"mount exited {done.returncode}")
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "mount", "-t", "tmpfs", "-o",
+                            f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True)
+    return None if probe.returncode == 0 else (probe.stderr.strip() or f"mount exited {probe.returncode}")
+
+
+def batch_on_a_full_tmpfs(course: Path, folder: Path, size: str = "1m"):
+    """Grade with the training cache on a small tmpfs mounted in a mount namespace of the command's
+    own, so no other process on the machine (a fork server started meanwhile) ever sees the mount."""
+    command = [sys.executable, "-m", "grader", "batch", str(course), "--cache-dir", str(folder)]
+    script = 'mount -t tmpfs -o "size=$1" tmpfs "$2" && shift 2 && exec "$@"'
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", size,
+                           str(folder), *command], cwd=ROOT, env=env(), capture_output=True, text=True)
 
 
 def free_port() -> int:
@@ -340,15 +349,14 @@ def main() -> int:
         f"({out.strip().splitlines()[-1] if out.strip() else err[-500:]})")
     # 3. a full file system under the training cache, for a few students graded again
     full = scratch / "full-cache"
-    why = tmpfs(full)
+    why = private_tmpfs(full)
     if why is None:
         few = sorted((faulty / "kit-grades").glob("*.json"))[:args.full_cache_students]
         for path in few:
             path.unlink()  # these students are graded again, with nowhere to store a training
-        done = batch(faulty, full)
+        done = batch_on_a_full_tmpfs(faulty, full)
         faults.append(f"a full training cache (1 MB tmpfs) for {len(few)} students graded again: "
                       f"exit {done.returncode}")
-        subprocess.run(["umount", str(full)], capture_output=True)
         say(faults[-1])
     else:
         faults.append(f"full file system: skipped ({why})")
