@@ -33,7 +33,7 @@ BUDGETS_S = {
     # (pip), and the solutions trained once with the runner's own threads (no thread settings reach it)
     "tests/test_github_classroom.py": 300.0,
     "tests/test_install.py": 100.0,  # 63
-    "tests/test_internals_notebook.py": 90.0,  # 54
+    "tests/test_internals_notebook.py": 130.0,  # 54 in a fresh clone, 91 in CI beside the soak (44 alone)
     "tests/test_mangled_notebooks.py": 400.0,  # 263 in a fresh clone: 34 cases on the command, batch, pytest grader, own checks
 }
 # The whole suite's test time (both workers together): 3,149 s measured, times 1.25. The goal

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.skipif(not sandbox.available(), reason="needs bubblewra
 DESCRIBE = r"""
 import json, os, resource, socket, builtins, sys
 import keras, numpy
-def _mounts():
-    return sorted({line.split()[4] for line in open('/proc/self/mountinfo')})
+def _mounts(reachable=True):
+    # a mount under a folder the kernel's own tmpfs covers (a host's mount under /tmp, carried by
+    # the fork server's bind of the temporary folder) is listed but cannot be reached
+    return sorted({p for p in (line.split()[4] for line in open('/proc/self/mountinfo'))
+                   if os.path.exists(p) == reachable})
 def _writable(path):
     try:
         with open(os.path.join(path, '.kit-w'), 'w'):
@@ -46,7 +49,7 @@ print(json.dumps({
     'caps': [l.split()[1] for l in open('/proc/self/status') if l.startswith('Cap')],
     'limit': resource.getrlimit(resource.RLIMIT_AS), 'uid': [os.getuid(), os.getgid()],
     'host': socket.gethostname(), 'interfaces': sorted(n for _, n in socket.if_nameindex()),
-    'env': dict(os.environ), 'cwd': os.getcwd(), 'mounts': _mounts(),
+    'env': dict(os.environ), 'cwd': os.getcwd(), 'mounts': _mounts(), 'covered': _mounts(False),
     'writable': {p: _writable(p) for p in ['/', '/usr', os.path.dirname(keras.__file__), '.', '/tmp', '/dev']},
     'seed': int(numpy.random.randint(1 << 30)),
 }))
@@ -155,6 +158,8 @@ def test_a_forked_kernel_is_sandboxed_as_a_kernel_started_cold():
     # /dev/shm and /proc/sys read-only (where bubblewrap could not cover it)
     mounts = {name: set(normal(dict(enumerate(run["mounts"])), run).values()) for name, run in (("f", forked), ("c", cold))}
     assert mounts["c"] <= mounts["f"] and mounts["f"] - mounts["c"] <= {"/dev/shm", "/proc/sys"}, mounts
+    # what the host has mounted under the temporary folder meanwhile is covered by the kernel's own /tmp
+    assert all(p.startswith("/tmp/") for p in forked["covered"] + cold["covered"]), (forked["covered"], cold["covered"])
     assert forked["seed"] != describe(fork=True)[0]["seed"]  # seeded afresh, as a new process is
 
 
