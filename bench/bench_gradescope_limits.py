@@ -3,7 +3,7 @@ tree on the solutions and on the starter, with the memory and CPU a container ge
 cgroup v1 (Gradescope's defaults: 768 MB and half a CPU).
 
     python bench/bench_gradescope_limits.py                       # 768 MB, half a CPU, then no limit
-    python bench/bench_gradescope_limits.py --memory-mb 2048 --cpus 1
+    python bench/bench_gradescope_limits.py --limits 1024:0.5 1536:1 --no-baseline
 
 It builds the zip (`python -m grader gradescope`), runs its real setup.sh into a Gradescope-shaped
 root, then run_autograder for each upload in a fresh home (an empty training cache, as in a new
@@ -109,11 +109,18 @@ def run(root: Path, env: dict, kind: str, memory_mb: int | None, cpus: float | N
                 pass
 
 
+def limit(text: str) -> tuple[int, float]:
+    memory, _, cpus = text.partition(":")
+    return int(memory), float(cpus or 1)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--memory-mb", type=int, default=768, help="memory of the process tree (default 768)")
-    parser.add_argument("--cpus", type=float, default=0.5, help="CPUs of the process tree (default 0.5)")
+    parser.add_argument("--limits", type=limit, nargs="+", default=[(768, 0.5)], metavar="MB:CPUS",
+                        help="the memory (MB) and CPUs of each run's process tree (default 768:0.5, "
+                             "Gradescope's defaults); e.g. --limits 768:0.5 1024:0.5 1536:1")
     parser.add_argument("--no-baseline", action="store_true", help="skip the runs without limits")
+    parser.add_argument("--solutions-only", action="store_true", help="skip the starter's runs")
     args = parser.parse_args(argv)
     why = cgroups_writable()
     if why:
@@ -122,10 +129,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="kit-bench-gradescope-") as scratch:
         base = Path(scratch)
         root, env = build_root(base)
-        limits = [(args.memory_mb, args.cpus)] + ([] if args.no_baseline else [(None, None)])
+        limits = list(args.limits) + ([] if args.no_baseline else [(None, None)])
         for memory_mb, cpus in limits:
             label = f"{memory_mb} MB, {cpus} CPU" if memory_mb else "no limit"
-            for kind in ("solutions", "starter"):
+            for kind in ("solutions",) if args.solutions_only else ("solutions", "starter"):
                 r = run(root, env, kind, memory_mb, cpus, base)
                 print(f"{label:18s} {kind:9s}: exit {r['exit']}, score {r['score']}, wall {r['wall_s']} s, "
                       f"CPU {r['cpu_s']} s, peak {r['peak_mb']} MB" + (f"\n    {r['tail']!r}" if r["tail"] else ""),

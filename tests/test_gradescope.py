@@ -35,6 +35,14 @@ def autograder(tmp_path_factory) -> dict:
     made = subprocess.run([sys.executable, "-m", "grader", "gradescope", "-o", str(base / "autograder.zip")],
                           capture_output=True, text=True, timeout=600, cwd=base)
     assert made.returncode == 0, made.stderr[-3000:]
+    # the settings to choose, printed from the measurements; the zip's time budget from the platform's timeout
+    from grader.commands.gradescope import MEASURED
+    from grader.commands.gradescope_run import ADVISED_MEMORY_MB
+
+    assert f"memory   at least {ADVISED_MEMORY_MB} MB" in made.stdout and "768 MB, is too small" in made.stdout
+    assert MEASURED[(ADVISED_MEMORY_MB, 0.5)][0] == 15 and MEASURED[(768, 0.5)][0] < 15  # the advice stands on these
+    with zipfile.ZipFile(base / "autograder.zip") as zf:
+        assert json.loads(zf.read("config.json"))["timeout_s"] == 600
     root = base / "autograder"
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(base / "autograder.zip") as zf:
@@ -195,6 +203,75 @@ def test_when_the_grader_cannot_grade_run_autograder_fails_and_writes_nothing(au
         config_path.write_text(json.dumps(config))
     assert done.returncode != 0 and results is None
     assert "cannot create a sandbox" in done.stdout and "Traceback" not in done.stdout
+
+
+def test_a_run_that_outlives_its_budget_shows_what_finished_and_ends_before_the_platform(autograder, tmp_path):
+    """results.json is written whole as each notebook is graded: while spotify's answer hangs, the
+    file already holds wine's verdicts and says spotify was not judged (what a student would see
+    were the platform to kill the run now). At the zip's time budget (its timeout less a margin)
+    the run writes the same with the budget's words and ends itself, with every process the
+    student's code started, long before the platform's timeout."""
+    import signal
+    import time
+
+    from grader.commands.gradescope_run import TIME_MARGIN_S
+
+    mark = f"kit-budget-{os.getpid()}-{time.time_ns()}"
+    hang = (f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', {mark!r}])\n"
+            "time.sleep(3600)")
+    upload(autograder, {"wine.ipynb": solution_notebook("wine"),
+                        "spotify.ipynb": set_answer(solution_notebook("spotify"), "spotify_q1_model", hang)})
+    config_path = autograder["root"] / "source" / "config.json"
+    config = json.loads(config_path.read_text())
+    timeout_s = TIME_MARGIN_S + 60
+    results_file = autograder["root"] / "results" / "results.json"
+    try:
+        config_path.write_text(json.dumps(dict(config, timeout_s=timeout_s)))
+        started = time.monotonic()
+        process = subprocess.Popen([str(autograder["root"] / "run_autograder")], env=autograder["env"],
+                                   cwd=autograder["root"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+        try:
+            while not results_file.exists() and process.poll() is None:
+                time.sleep(0.5)
+            early = json.loads(results_file.read_text()) if results_file.exists() else None
+            stdout, _ = process.communicate(timeout=timeout_s * 2)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+        wall = time.monotonic() - started
+    finally:
+        config_path.write_text(json.dumps(config))
+    assert early is not None, stdout[-3000:]
+    final = json.loads(results_file.read_text())
+    with use("en"):
+        pending = t("gradescope.pending", notebook="spotify")
+        time_up = t("gradescope.time-up", notebook="spotify", minutes=f"{(timeout_s - TIME_MARGIN_S) / 60:.1f}")
+    for results, said in ((early, pending), (final, time_up)):
+        jsonschema.validate(results, SCHEMA)
+        assert results["score"] == 5, results["score"]
+        wine = [test for test in results["tests"] if test["tags"][0] == "wine_q1"]
+        assert wine and all(test["status"] == "passed" for test in wine)
+        spotify = [test for test in results["tests"] if test["tags"][0].startswith("spotify") and "manual" not in test["tags"]]
+        assert len(spotify) == 4 and all(test["score"] == 0 and said in test["output"] for test in spotify), spotify
+        assert sum(test["max_score"] for test in results["tests"]) == 15
+    assert process.returncode == 0 and "time budget" in stdout, stdout[-3000:]
+    assert wall < timeout_s, wall  # ended by its own budget, before the platform's timeout
+    deadline = time.monotonic() + 10
+    while _processes_with(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(mark) == []  # the process the answer started ended with the run
+
+
+def _processes_with(mark: str) -> list:
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and mark in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                found.append(pid)
+        except OSError:
+            pass
+    return found
 
 
 @pytest.fixture(scope="module")

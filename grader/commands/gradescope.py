@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..assignments import add_option, by_key, default
 from ..base import data, release
-from .gradescope_run import CONFIG, ROOT_ENV
+from .gradescope_run import ADVISED_MEMORY_MB, CONFIG, DEFAULT_TIMEOUT_S, ROOT_ENV, TIME_MARGIN_S
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent.parent  # a clone's root, when the kit runs from one
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -55,6 +55,47 @@ exec "$ROOT/venv/bin/python" -m grader.commands.gradescope_run
 """
 
 
+# run_autograder in a Gradescope-shaped root, each run in a fresh home (an empty training cache,
+# as in a new container), with the whole process tree in a cgroup v1 of the given memory and CPU
+# (bench/bench_gradescope_limits.py, 2-core AMD EPYC, 2026-12-07). (MB, CPUs) -> (the solutions'
+# score of 15 and wall seconds, the starter's wall seconds).
+MEASURED = {
+    (768, 0.5): (10, 180, 40),  # wine's kernel killed by the out-of-memory killer while it trained
+    (1024, 0.5): (15, 163, 36),  # peak 810 MB
+    (1024, 1.0): (15, 76, 16),  # peak 804 MB
+    (1536, 1.0): (15, 79, 18),  # peak 804 MB: more memory changes nothing
+}
+ADVISED_CPUS = 0.5  # Gradescope's default is enough: 1 CPU only halves the time
+PLATFORM_DEFAULTS = {"memory_mb": 768, "cpus": 0.5, "timeout_min": 10}
+
+
+def advised_timeout_min() -> int:
+    """Three times the solutions' wall time at the advised memory and CPU, in whole minutes (a
+    student's larger model trains longer; a hanging answer meets its cell's timeout first)."""
+    wall = MEASURED[(ADVISED_MEMORY_MB, ADVISED_CPUS)][1]
+    return max(PLATFORM_DEFAULTS["timeout_min"], -(-3 * wall // 60))
+
+
+def settings_advice(timeout_min: float) -> list[str]:
+    """What to choose in the assignment's Autograder settings, from the measurements above."""
+    good = MEASURED[(ADVISED_MEMORY_MB, ADVISED_CPUS)]
+    lines = [
+        f"Gradescope's default memory, {PLATFORM_DEFAULTS['memory_mb']} MB, is too small for TensorFlow in both the "
+        f"grader and the student's kernel: there a kernel of the solutions was killed while it trained (run_autograder "
+        "then writes no grade and says why).",
+        "In the assignment's Settings > Autograder settings, choose:",
+        f"  memory   at least {ADVISED_MEMORY_MB} MB",
+        f"  CPU      {ADVISED_CPUS:g} or more (the solutions were graded in {good[1]} s there, the starter in {good[2]} s; "
+        f"with 1 CPU in {MEASURED[(ADVISED_MEMORY_MB, 1.0)][1]} s)",
+        f"  timeout  at least {advised_timeout_min()} min, and the same as this zip's --timeout-min ({timeout_min:g} "
+        f"min): the run ends itself {TIME_MARGIN_S} s before it, with what it has graded in results.json",
+    ]
+    if timeout_min < advised_timeout_min():
+        lines.append(f"warning: --timeout-min {timeout_min:g} is shorter than the {advised_timeout_min()} min advised: "
+                     "a student whose model trains slowly may be cut off (told so, not graded).")
+    return lines
+
+
 def kit_wheel(given: Path | None, scratch: Path) -> Path:
     """The wheel to bundle: the one given, else one built from this clone."""
     if given is not None:
@@ -73,10 +114,10 @@ def kit_wheel(given: Path | None, scratch: Path) -> Path:
 
 
 def write_zip(out: Path, assignment: str, lang: str, val_loss_visibility: str, sandbox: str,
-              wheel: Path | None = None) -> Path:
+              wheel: Path | None = None, timeout_min: float = DEFAULT_TIMEOUT_S / 60) -> Path:
     unit = by_key(assignment)
     config = {"assignment": unit.key, "lang": lang, "feedback_lang": None, "val_loss_visibility": val_loss_visibility,
-              "sandbox": sandbox, "kit": release.VERSION}
+              "sandbox": sandbox, "kit": release.VERSION, "timeout_s": round(timeout_min * 60)}
     with tempfile.TemporaryDirectory() as scratch:
         whl = kit_wheel(wheel, Path(scratch))
         sums = []
@@ -109,11 +150,19 @@ def main(argv=None) -> int:
                              "contained by bubblewrap or Landlock; bubblewrap/landlock: require that layer; "
                              "auto: grade even with no sandbox (student code then runs as root)")
     parser.add_argument("--wheel", type=Path, help="the kit's wheel to bundle (default: built from this clone)")
+    parser.add_argument("--timeout-min", type=float, default=PLATFORM_DEFAULTS["timeout_min"], metavar="MIN",
+                        help="the timeout set in the assignment's Autograder settings, in minutes (default: "
+                             "Gradescope's, 10); the run ends itself a little before it, with what it has graded")
     args = parser.parse_args(argv)
+    timeout_min = args.timeout_min
+    if not 1 <= timeout_min <= 40:
+        parser.error("--timeout-min: Gradescope allows 1 to 40 minutes")
     from ..base.i18n import normalize
 
     path = write_zip(args.output, args.assignment, normalize(args.lang) or "en", args.val_loss_visibility,
-                     args.sandbox, args.wheel)
+                     args.sandbox, args.wheel, timeout_min)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): upload it as the assignment's autograder "
           "(Configure Autograder → Zip file upload)")
+    for line in settings_advice(timeout_min):
+        print(line)
     return 0

@@ -248,13 +248,15 @@ def failed_results(notebook: str, message: str) -> list[QuestionResult]:
 def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
           memory_limit: int | None = DEFAULT_MEMORY_LIMIT, progress=None, workdir: Path | None = None,
           expect_all: bool = True, cache="default", lang: str | None = None,
-          assignment: str | None = None) -> SubmissionReport:
+          assignment: str | None = None, on_notebook=None) -> SubmissionReport:
     """Grade a submission folder or notebook. A notebook that cannot run fails only its questions.
 
     ``cache``: the training cache ("default": DROPOUT_KIT_TRAINING_CACHE or the user cache
     folder; None: every model trains in its notebook). ``lang``: the language of the feedback
     (default: the language the notebooks were released in). ``assignment``: which of the kit's
-    assignments to grade in a folder that holds several (default: the first it holds)."""
+    assignments to grade in a folder that holds several (default: the first it holds).
+    ``on_notebook``: called with the report so far each time a notebook is graded (a platform
+    that may end the run writes what is finished)."""
     started = time.perf_counter()
     if cache == "default":
         cache = default_cache()
@@ -264,11 +266,8 @@ def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     loading = _import_keras_in_background()  # after the look for notebooks: a usage error is told at once
     try:
         with use(language):
-            report = _grade(target, found, language, notebooks or unit.notebooks, cell_timeout, memory_limit,
-                            progress, workdir, expect_all, started, cache)
-            report.assignment = unit
-            report.set_aside = set_aside
-            return report
+            return _grade(target, found, language, notebooks or unit.notebooks, cell_timeout, memory_limit,
+                          progress, workdir, expect_all, started, cache, unit, set_aside, on_notebook)
     finally:
         loading.join()
 
@@ -289,12 +288,13 @@ def submission_language(found: dict) -> str | None:
 
 
 def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progress, workdir, expect_all, started,
-           cache) -> SubmissionReport:
+           cache, unit, set_aside, on_notebook) -> SubmissionReport:
     from ..base.data import manifest, locate
 
     for name in manifest():  # verify (or download) the data here: the sandboxed kernel cannot
         locate(name)
     report = SubmissionReport(str(target), sandbox=preflight(memory_limit), language=language)  # GraderUnavailable
+    report.assignment, report.set_aside = unit, set_aside
     names = [n for n in notebooks if n in found or expect_all and Path(target).is_dir()]
     with tempfile.TemporaryDirectory(prefix="kit-grade-") as scratch, contextlib.ExitStack() as cleanup:
         training = None
@@ -309,6 +309,8 @@ def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progr
                 missing = t("submission.missing", notebook=name)
                 report.notebooks.append(NotebookResult(name, None, failed_results(name, missing), error=missing,
                                                        missing=True))
+                if on_notebook is not None:
+                    on_notebook(report)
                 continue
             folder = Path(workdir or scratch) / name
             try:
@@ -320,8 +322,10 @@ def _grade(target, found, language, notebooks, cell_timeout, memory_limit, progr
             except SubmissionError as error:
                 report.notebooks.append(NotebookResult(name, str(found[name]), failed_results(name, str(error)), error=str(error),
                                                        seconds=time.perf_counter() - t0))
-                continue
-            report.notebooks.append(NotebookResult(name, str(found[name]), grade_notebook(run),
-                                                   seconds=time.perf_counter() - t0, run=run))
+            else:
+                report.notebooks.append(NotebookResult(name, str(found[name]), grade_notebook(run),
+                                                       seconds=time.perf_counter() - t0, run=run))
+            if on_notebook is not None:
+                on_notebook(report)
     report.seconds = time.perf_counter() - started
     return report
