@@ -64,6 +64,35 @@ def autograder(tmp_path_factory) -> dict:
     return {"root": root, "env": env, "zip": base / "autograder.zip", "base": base}
 
 
+def test_setup_builds_the_calibrated_environment_or_fails_the_image_build_saying_why(autograder, tmp_path):
+    """The fixture's setup.sh built the venv with the calibration's constraints and checked them;
+    here the constraints ask for a Python this image does not have and uv cannot install: the
+    build fails, naming both versions, before any venv is made."""
+    from grader.base.calibrated_env import differences
+
+    venv_python = autograder["root"] / "venv" / "bin" / "python"
+    constraints = autograder["root"] / "source" / "constraints.txt"
+    assert "tensorflow-cpu==" in constraints.read_text() and "keras==" in constraints.read_text()
+    checked = subprocess.run([str(venv_python), "-m", "grader.base.calibrated_env", str(constraints)],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0 and "matches the calibration" in checked.stdout, checked.stderr
+    assert differences(constraints) == []  # the suite's own environment is the calibrated one too
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder["zip"]) as zf:
+        zf.extractall(root / "source")
+    text = (root / "source" / "constraints.txt").read_text()
+    (root / "source" / "constraints.txt").write_text(text.replace("# python 3.", "# python 9."))
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=600,
+                           env=dict(autograder["env"], AUTOGRADER_ROOT=str(root)), cwd=root)
+    assert setup.returncode != 0 and not (root / "venv").exists(), setup.stdout[-2000:] + setup.stderr[-2000:]
+    have = subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], env=autograder["env"],
+                          capture_output=True, text=True).stdout.strip()
+    said = setup.stderr.strip().splitlines()[-1]
+    assert "calibrated on Python 9." in said and "uv could not install" in said and "calibrate again" in said, said
+    assert f"this image has {have}" in said, said
+
+
 def upload(autograder, files: dict) -> Path:
     """A fresh /autograder/submission holding ``files`` (relative path -> notebook or bytes)."""
     submission = autograder["root"] / "submission"

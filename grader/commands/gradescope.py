@@ -3,7 +3,9 @@
     setup.sh          run once, as root, while Gradescope builds the image: checks the bundled
                       data by sha256, makes a venv, installs the kit's wheel (with a CPU TensorFlow)
     run_autograder    run for each submission: grader/commands/gradescope_run.py
-    config.json       the assignment, the feedback language, the visibility of val_loss, the sandbox
+    config.json       the assignment, the feedback language, the visibility of val_loss, the sandbox,
+                      the timeout
+    constraints.txt   the Python, TensorFlow and Keras the val_loss bands were calibrated with
     wheels/           the kit, built from this clone (or the wheel given with --wheel)
     data/             the instructor's verified copies of the data sets and their SHA256SUMS
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from ..assignments import add_option, by_key, default
 from ..base import data, release
+from ..judging.reference import CONSTRAINTS_NAME
 from .gradescope_run import ADVISED_MEMORY_MB, CONFIG, DEFAULT_TIMEOUT_S, ROOT_ENV, TIME_MARGIN_S
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent.parent  # a clone's root, when the kit runs from one
@@ -38,10 +42,24 @@ SOURCE="$ROOT/source"
 if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
     apt-get install -y python3-venv python3-pip
 fi
-python3 -m venv "$ROOT/venv"
+# The environment the val_loss bands were calibrated in (constraints.txt, from the reference):
+# its Python, from the image where it is that one, else a standalone build installed by uv.
+WANT="$(sed -n 's/^# python //p' "$SOURCE/constraints.txt")"
+HAVE="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if [ "$HAVE" = "$WANT" ]; then
+    python3 -m venv "$ROOT/venv"
+else
+    echo "setup.sh: the image's python3 is $HAVE and the bands were calibrated on Python $WANT: installing it with uv"
+    python3 -m venv "$ROOT/uv" && "$ROOT/uv/bin/python" -m pip install --quiet --disable-pip-version-check uv
+    if ! "$ROOT/uv/bin/uv" python install "$WANT" || ! "$ROOT/uv/bin/uv" venv --seed --python "$WANT" "$ROOT/venv"; then
+        echo "setup.sh: error: the bands were calibrated on Python $WANT, this image has $HAVE, and uv could not install $WANT (above). Choose a base image with Python $WANT, or calibrate again on $HAVE (python -m grader calibrate) and rebuild the zip." >&2
+        exit 1
+    fi
+fi
 WHEEL="$(ls "$SOURCE"/wheels/*.whl)"
-"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL[cpu]"
-# Fail the image build here, not at the first submission: TensorFlow imports and the kit reads its data.
+"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$SOURCE/constraints.txt" "$WHEEL[cpu]"
+# Fail the image build here, not in mid-term: the calibrated versions, TensorFlow imports, the kit reads its data.
+"$ROOT/venv/bin/python" -m grader.base.calibrated_env "$SOURCE/constraints.txt"
 TF_CPP_MIN_LOG_LEVEL=3 DROPOUT_KIT_DATA="$SOURCE/data" "$ROOT/venv/bin/python" -c "import tensorflow; from grader.base.data import locate, manifest; [locate(n, download=False) for n in manifest()]"
 echo "setup.sh: the kit $("$ROOT/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("{release.DISTRIBUTION}"))') is installed in $ROOT/venv"
 """
@@ -121,18 +139,22 @@ def write_zip(out: Path, assignment: str, lang: str, val_loss_visibility: str, s
     with tempfile.TemporaryDirectory() as scratch:
         whl = kit_wheel(wheel, Path(scratch))
         sums = []
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        partial = Path(scratch) / "autograder.zip"  # moved to ``out`` only once whole
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, text in (("setup.sh", SETUP), ("run_autograder", RUN_AUTOGRADER)):
                 info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
                 info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, text)
             zf.writestr(CONFIG, json.dumps(config, indent=1))
+            # the versions its bands were calibrated with (the internals judge Q4 by the lesson's bands)
+            zf.write((unit.reference or default().reference).with_name(CONSTRAINTS_NAME), CONSTRAINTS_NAME)
             zf.write(whl, f"wheels/{whl.name}")
             for name, entry in data.manifest().items():
                 zf.write(data.locate(name), f"data/{name}")  # the instructor's copy, verified as it is found
                 sums.append(f"{entry['sha256']}  {name}")
             zf.writestr("data/SHA256SUMS", "\n".join(sums) + "\n")
+        shutil.move(str(partial), str(out))
     return out
 
 
@@ -159,8 +181,12 @@ def main(argv=None) -> int:
         parser.error("--timeout-min: Gradescope allows 1 to 40 minutes")
     from ..base.i18n import normalize
 
-    path = write_zip(args.output, args.assignment, normalize(args.lang) or "en", args.val_loss_visibility,
-                     args.sandbox, args.wheel, timeout_min)
+    try:
+        path = write_zip(args.output, args.assignment, normalize(args.lang) or "en", args.val_loss_visibility,
+                         args.sandbox, args.wheel, timeout_min)
+    except data.DataError as error:  # the zip carries the data: nothing is written without them
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): upload it as the assignment's autograder "
           "(Configure Autograder → Zip file upload)")
     for line in settings_advice(timeout_min):

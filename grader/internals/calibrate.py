@@ -56,7 +56,7 @@ def calibrate(seeds: int = 5, path: Path = REFERENCE_PATH, log=print) -> dict:
 
     import_tensorflow()  # first, with TensorFlow's start-up lines silenced
     from ..base.data import manifest
-    from ..judging.reference import band, machine
+    from ..judging.reference import band, machine, write_constraints
     from . import checks
     from .questions import SWAP_IN
 
@@ -74,6 +74,7 @@ def calibrate(seeds: int = 5, path: Path = REFERENCE_PATH, log=print) -> dict:
                       "cases": [case for case, _ in checks.batchnorm_cases()], "steps": checks.TRAINING_STEPS},
     }
     Path(path).write_text(json.dumps(record, indent=1) + "\n")
+    write_constraints(record, Path(path))  # the versions it ran on, for pip install -c
     log(f"wrote {path}")
     return record
 

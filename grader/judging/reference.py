@@ -63,12 +63,38 @@ def machine() -> dict:
                   if gpus else "CPU",
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "numpy": __import__("numpy").__version__,
         "python": sys.version.split()[0],
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
     }
+
+
+CONSTRAINTS_NAME = "constraints.txt"  # beside each reference.json
+PINNED = ("tensorflow", "tensorflow-cpu", "keras", "numpy")  # what the bands depend on
+
+
+def constraints(reference: dict, source: str = "reference.json") -> str:
+    """pip's constraints file of the versions a reference was calibrated with: an environment built
+    with it (``pip install -c``) trains as the calibration did. Its "# python X.Y" line names the
+    interpreter, which pip cannot pin."""
+    found = reference.get("machine", {})
+    lines = [f"# The versions the val_loss bands in {source} were calibrated with ({reference.get('date', '?')}).",
+             "# Written by `python -m grader calibrate`; Gradescope's setup.sh installs with it and checks it.",
+             f"# python {'.'.join(found.get('python', '?').split('.')[:2])}"]
+    for name in PINNED:
+        version = found.get(name.split("-")[0])
+        if version:
+            lines.append(f"{name}=={version}")
+    return "\n".join(lines) + "\n"
+
+
+def write_constraints(reference: dict, reference_path: Path) -> Path:
+    path = Path(reference_path).with_name(CONSTRAINTS_NAME)
+    path.write_text(constraints(reference, Path(reference_path).name))
+    return path
 
 
 class ReferenceMissing(RuntimeError):

@@ -11,7 +11,8 @@ from datetime import date
 from pathlib import Path
 
 from ..base.kinds import Variant
-from ..judging.reference import MARGIN_OF_SPREAD, MIN_RELATIVE_MARGIN, false_fail_probability, machine, threshold
+from ..judging.reference import (MARGIN_OF_SPREAD, MIN_RELATIVE_MARGIN, false_fail_probability, machine, threshold,
+                                 write_constraints)
 from .questions import CALIBRATION_VARIANTS
 
 REFERENCE_PATH = Path(__file__).with_name("reference.json")
@@ -53,6 +54,7 @@ def calibrate(variants=CALIBRATION_VARIANTS, path: Path = REFERENCE_PATH, log=pr
     }
     reference["summary"] = summarize(reference)
     path.write_text(json.dumps(reference, indent=1) + "\n")
+    write_constraints(reference, Path(path))  # the versions it ran on, for pip install -c
     return reference
 
 
