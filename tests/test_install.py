@@ -56,6 +56,7 @@ def test_the_wheel_carries_everything_the_kit_reads(wheel):
                    "grader/fonts/DropoutKitSansSC.otf", "grader/fonts/OFL.txt",
                    "grader/lesson/reference.json", "grader/lesson/notebook_source.py", "grader/test_notebooks.py",
                    "grader/internals/reference.json", "grader/assignments/internals.py",
+                   "grader/lesson/constraints.txt", "grader/internals/constraints.txt",
                    *(f"grader/{part}/__init__.py" for part in ("base", "judging", "running", "grading", "feedback",
                                                                "commands", "lesson"))):
         assert needed in names, needed
@@ -67,6 +68,15 @@ def test_the_wheel_carries_everything_the_kit_reads(wheel):
 def test_the_installed_kit_is_the_one_imported(installed):
     result = run(["-c", "import grader; print(grader.__file__)"], installed)
     assert result.stdout.strip().startswith(str(installed["target"])), result.stdout + result.stderr
+
+
+def test_the_installed_kit_names_the_repository_its_build_was_given(installed):
+    """No pyproject.toml beside an installed kit: the repository comes from its own metadata."""
+    from grader.base import release
+
+    done = run(["-c", "from grader.base import release; print(release.repository(), release.is_placeholder())"], installed)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [release.repository(), "False"]
 
 
 def test_students_fetch_the_notebooks_and_the_data_loads(installed):

@@ -88,12 +88,12 @@ def test_the_readme_and_each_exercise_folder_carry_the_links_of_this_release(roo
 
 
 def test_every_link_opens_a_notebook_of_the_repository_in_each_platforms_documented_form(root):
-    owner_repo = release.REPOSITORY.removeprefix("https://github.com/")
+    owner_repo = release.repository().removeprefix("https://github.com/")
     links = LINK.findall(open_in.readme_block())
     assert len(links) == 3 * len(open_in.released_notebooks())
     prefixes = {"colab": f"https://colab.research.google.com/github/{owner_repo}/blob/{release.tag()}/",
-                "kaggle": f"https://kaggle.com/kernels/welcome?src={release.REPOSITORY}/blob/{release.tag()}/",
-                "github": f"{release.REPOSITORY}/blob/{release.tag()}/"}
+                "kaggle": f"https://kaggle.com/kernels/welcome?src={release.repository()}/blob/{release.tag()}/",
+                "github": f"{release.repository()}/blob/{release.tag()}/"}
     seen = {kind: set() for kind in prefixes}
     for link in links:
         kind = next(kind for kind, prefix in prefixes.items() if link.startswith(prefix))

@@ -32,13 +32,25 @@ def nbgrader_env() -> dict:
     return env
 
 
-def build_notebooks(args) -> int:
+def build_notebooks(argv) -> int:
     """Write solutions/ from the question definitions, then exercises/ with nbgrader, then the
     open-in links of the release (exercise folders' READMEs, the README's table)."""
     import subprocess
     import tempfile
 
     from ..assignments import all_assignments, release_names
+    from ..base import release
+
+    parser = argparse.ArgumentParser(prog="python -m grader build", description="Build the notebooks of every "
+                                     "assignment and the open-in links of the release, in this clone.")
+    parser.add_argument("--repository", metavar="OWNER/NAME", help="the GitHub repository the kit is published "
+                        "from (your course's fork); written to pyproject.toml's [project.urls] as the one setting")
+    args = parser.parse_args(argv)
+    if args.repository:
+        try:
+            print(f"the kit's repository is now {release.name_repository(args.repository)} (pyproject.toml)")
+        except (ValueError, OSError) as error:
+            parser.error(str(error))
 
     for unit in all_assignments():
         for path in unit.write_solutions(ROOT):
@@ -54,6 +66,8 @@ def build_notebooks(args) -> int:
 
     for path in write_open_in_links(ROOT):
         print(f"wrote {path.relative_to(ROOT)} (open-in links)")
+    if release.is_placeholder():  # last, where it is seen
+        print(release.placeholder_warning(), file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ..assignments import add_option, by_key, default
@@ -127,4 +128,6 @@ def main(argv=None) -> int:
     coding = [q for q in graded_questions(unit) if isinstance(q, CodingQuestion)]
     print(f"wrote {args.output}: {len(graded_questions(unit))} graded steps ({len(coding)} of them train a model), "
           f"{autograded_total(unit)} points. Commit it to the assignment's template repository with the notebooks.")
+    if not (args.wheel or args.install) and release.is_placeholder():  # it installs the release named there
+        print(release.placeholder_warning(), file=sys.stderr)
     return 0

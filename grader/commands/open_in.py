@@ -1,8 +1,9 @@
 """The open-in-Colab and open-in-Kaggle links of every released notebook, in both languages.
 
 ``python -m grader build`` writes them into each exercise folder's README.md and into the
-block of the kit's README.md between the two ``open-in`` markers, from the release named in
-base/release.py, so that a new release moves every link at once.
+block of the kit's README.md between the two ``open-in`` markers (and the install command between
+the ``install`` markers), from the release named in base/release.py and pyproject.toml, so that a
+new release or a course's own repository moves every link at once.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from ..base.i18n import t, use
 
 BEGIN = "<!-- open-in: written by python -m grader build -->"
 END = "<!-- /open-in -->"
+INSTALL_BEGIN = "<!-- install: written by python -m grader build -->"
+INSTALL_END = "<!-- /install -->"
 
 
 def released_notebooks() -> list:
@@ -40,6 +43,17 @@ def readme_block() -> str:
         return "\n".join([BEGIN, *_header(), *rows, END])
 
 
+def install_block() -> str:
+    """The kit README's install-without-a-clone commands: this release, from its repository."""
+    return "\n".join([
+        INSTALL_BEGIN, "```bash", f"pip install {release.requirement()} --find-links {release.release_assets()}",
+        "# or, in a clone: pip install .",
+        "python -m grader exercises my-notebooks      # copies wine.ipynb and spotify.ipynb there",
+        "cd my-notebooks && pytest --pyargs grader     # the self-check, from the folder with the notebooks",
+        "python -m grader my-notebooks                 # or the grading command, from any folder",
+        "```", INSTALL_END])
+
+
 def folder_readme(lang: str, folder: str) -> str:
     """exercises/<release>/README.md, in the release's language."""
     notebooks = [notebook for lang_, folder_, notebook in released_notebooks() if folder_ == folder]
@@ -58,9 +72,11 @@ def write(root: Path) -> list:
         written.append(path)
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
-    block = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if not block.search(text):
-        raise SystemExit(f"README.md has no {BEGIN} … {END} block to write the open-in links into")
-    readme.write_text(block.sub(lambda _m: readme_block(), text), encoding="utf-8")
+    for begin, end, content in ((BEGIN, END, readme_block()), (INSTALL_BEGIN, INSTALL_END, install_block())):
+        block = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+        if not block.search(text):
+            raise SystemExit(f"README.md has no {begin} … {end} block to write into")
+        text = block.sub(lambda _m: content, text)
+    readme.write_text(text, encoding="utf-8")
     written.append(readme)
     return written
