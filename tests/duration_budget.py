@@ -23,7 +23,9 @@ BUDGETS_S = {
     "tests/test_grading_end_to_end.py": 290.0,  # 190
     "tests/test_secrets.py": 270.0,  # 172
     "tests/test_internals_grading.py": 240.0,  # 158
-    "tests/test_gradescope.py": 230.0,  # 147
+    # 268 in a fresh clone after run_autograder's container settings (cold kernels: +20 s), its time-budget
+    # run (+60 s, since cut to 40) and the calibrated-environment check of setup.sh (+6 s)
+    "tests/test_gradescope.py": 370.0,
     "tests/test_batch.py": 220.0,  # 146
     "tests/test_hostile.py": 190.0,  # 125
     "tests/test_released_before_the_move.py": 180.0,  # 113
