@@ -76,10 +76,11 @@ def test_naming_a_course_repository_moves_every_link(tmp_path, monkeypatch):
 
 
 def test_the_commands_say_when_the_placeholder_is_still_named(tmp_path):
-    assert release.is_placeholder(), "the template names the placeholder until a course names its own"
+    """The template names the placeholder until a course names its own (then nothing is said)."""
     classroom = subprocess.run([sys.executable, "-m", "grader", "github-classroom", "-o", str(tmp_path / "c.yml")],
                                capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert classroom.returncode == 0 and "WARNING: the kit's repository is still the template's placeholder" in classroom.stderr
+    warned = "WARNING: the kit's repository is still the template's placeholder" in classroom.stderr
+    assert classroom.returncode == 0 and warned == release.is_placeholder(), classroom.stderr
     own = subprocess.run([sys.executable, "-m", "grader", "github-classroom", "-o", str(tmp_path / "d.yml"),
                           "--install", "dropout-batchnorm-kit[cpu]"], capture_output=True, text=True, cwd=tmp_path,
                          timeout=120)
@@ -92,7 +93,10 @@ def test_the_commands_say_when_the_placeholder_is_still_named(tmp_path):
 
 
 def test_the_release_check_wants_the_version_tag_and_a_named_repository(tmp_path):
-    assert release_check.problems(f"v{release.VERSION}")[0].startswith("pyproject.toml still names the template")
+    here = release_check.problems(f"v{release.VERSION}")
+    assert here == (["pyproject.toml still names the template's placeholder repository "
+                     f"({release.repository()}): run python -m grader build --repository OWNER/NAME and commit what it "
+                     "rewrites"] if release.is_placeholder() else [])
     (tmp_path / "grader" / "base").mkdir(parents=True)
     shutil.copyfile(ROOT / "grader" / "base" / "release.py", tmp_path / "grader" / "base" / "release.py")
     (tmp_path / "pyproject.toml").write_text('[project.urls]\nRepository = "https://github.com/my-course/dl-kit"\n')
