@@ -193,6 +193,10 @@ class Results:
             if self.final:
                 return
             self.final = True
+            if self.out_of_memory():  # a kernel the container killed first: no grade at all
+                self.file.unlink(missing_ok=True)
+                print(out_of_memory_message(), flush=True)
+                os._exit(4)
             minutes = f"{budget_s / 60:.1f}"
             self.write(self.with_pending(lambda name: t("gradescope.time-up", notebook=name, minutes=minutes)))
             print(f"The time budget of {budget_s:.0f} s ran out ({self.config.get('timeout_s', DEFAULT_TIMEOUT_S)} s "
@@ -202,7 +206,15 @@ class Results:
             os._exit(0)
 
 
-def contain_to_the_container(config: dict) -> dict:
+def out_of_memory_message() -> str:
+    limit = memory_limit_mb()
+    return (f"The container ran out of memory while grading ({'its limit: ' + format(limit, '.0f') + ' MB; ' if limit else ''}"
+            "its out-of-memory killer ended a kernel): nothing was written, the student's score is untouched. "
+            f"Raise the autograder's memory to at least {ADVISED_MEMORY_MB} MB in the assignment's settings "
+            "(python -m grader gradescope prints the settings to choose) and regrade.")
+
+
+def contain_to_the_container() -> dict:
     """What the run sets before grading: training threads from the container's CPU quota (unless
     set), and one TensorFlow process beside the grader's at a time. Returns what it set."""
     chosen = set_training_threads()
@@ -218,7 +230,7 @@ def run(root: Path) -> int:
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     os.environ.setdefault("DROPOUT_KIT_DATA", str(root / "source" / "data"))
     os.environ["DROPOUT_KIT_SANDBOX"] = config.get("sandbox") or "on"  # contained unless the zip says otherwise
-    chosen = contain_to_the_container(config)
+    chosen = contain_to_the_container()
     limit, quota = memory_limit_mb(), cpu_quota()
     print(f"container: memory {format(limit, '.0f') + ' MB' if limit else 'not limited (or not readable)'}, "
           f"CPU {quota if quota else 'not limited'}" + ("; set for it: " + ", ".join(
@@ -262,11 +274,7 @@ def run(root: Path) -> int:
             with results.lock:
                 results.final = True
                 results_file.unlink(missing_ok=True)  # a killed kernel's "failure" is no grade
-            limit = memory_limit_mb()
-            print(f"The container ran out of memory while grading ({'its limit: ' + format(limit, '.0f') + ' MB; ' if limit else ''}"
-                  "its out-of-memory killer ended a kernel): nothing was written, the student's score is untouched. "
-                  f"Raise the autograder's memory to at least {ADVISED_MEMORY_MB} MB in the assignment's settings "
-                  "(python -m grader gradescope prints the settings to choose) and regrade.")
+            print(out_of_memory_message())
             return 4
         print(report.sandbox.describe() if report.sandbox.active else report.sandbox.warning())
         print(summary(report))
