@@ -18,6 +18,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 RELEASES = {"en": "dropout-batchnorm", "zh": "dropout-batchnorm-zh"}
 STARTER_WORDS = {"en": "starter", "zh": "起始"}
+SET_ASIDE_WORDS = {"en": "was not graded", "zh": "没有评分"}  # the file set aside, in the notebooks' language
 
 
 @dataclass
@@ -105,12 +106,17 @@ def vscode(nb):
     return nb
 
 
-def nbformat_40(nb):
+def without_ids(nb, minor: int):
+    """Cells without ids, as nbformat 4.``minor`` (before 4.5) wrote them."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         cell.pop("id", None)
-    nb.nbformat_minor = 0
+    nb.nbformat_minor = minor
     return nb
+
+
+def nbformat_40(nb):
+    return without_ids(nb, 0)
 
 
 def answer_copied(nb, lang: str):
@@ -197,7 +203,7 @@ def cases(lang: str) -> list[Case]:
         Case("the answer cell deleted", {"spotify.ipynb": deleted(sol, "spotify_q1_model")}, 5,
              {"spotify_q1": False, "spotify_q3": True}, {"spotify_q1": ["spotify_q1_model", "spotify-q1-model"]}),
         Case("two notebooks claim spotify", {"spotify.ipynb": sol, "spotify (1).ipynb": start}, 10, both,
-             {"report": ["spotify (1).ipynb", "spotify.ipynb"]}),
+             {"report": ["spotify (1).ipynb", "spotify.ipynb", SET_ASIDE_WORDS[lang]]}),
         Case("nbformat 4.0", {"spotify.ipynb": nbformat_40(sol)}, 10, both),
         Case("the starter, metadata dropped", {"spotify (2).ipynb": without_metadata(start, keep_ids=False)}, 0,
              {"spotify_q1": False, "spotify_q3": False}, {"spotify_q1": [STARTER_WORDS[lang]]}),
@@ -210,3 +216,86 @@ def write_case(case: Case, folder: Path) -> Path:
         text = nb if isinstance(nb, str) else json.dumps(nb, indent=1, ensure_ascii=False)  # as the editor left it
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def ids_dropped_42(nb):
+    return without_ids(nb, 2)
+
+
+def checks_deleted(nb):
+    """The student deleted the check cells and nbgrader's grade cells under each answer."""
+    nb = copy.deepcopy(nb)
+    nb.cells = [cell for cell in nb.cells
+                if not (_gid(cell) or "").endswith(("_check", "_architecture", "_val_loss"))]
+    return nb
+
+
+def concrete_moved_up(nb):
+    """The concrete block (Q3 and Q4) cut and pasted above the Spotify block (Q1 and Q2)."""
+    nb = copy.deepcopy(nb)
+    start, end = _index(nb, "spotify_q3_intro"), _index(nb, "spotify_q4_answer") + 1
+    block = nb.cells[start:end]
+    del nb.cells[start:end]
+    at = _index(nb, "spotify_q1_prompt")
+    nb.cells[at:at] = block
+    return nb
+
+
+def own_kernelspec(nb):
+    """Saved on the student's machine: a kernel of their own virtual environment."""
+    nb = copy.deepcopy(nb)
+    nb.metadata["kernelspec"] = {"display_name": "Python (dl-course)", "language": "python", "name": "dl-course"}
+    return nb
+
+
+def pip_and_magics(nb):
+    """A `!pip install` cell and IPython magics added by the student."""
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(_index(nb, "spotify_setup"), nbformat.v4.new_code_cell("!pip install --quiet pandas\n%matplotlib inline"))
+    nb.cells.insert(_index(nb, "spotify_q1_seed"), nbformat.v4.new_code_cell("%time input_shape"))
+    return nb
+
+
+def tf_keras(nb):
+    """The answers spelled through TensorFlow: ``tf.keras.Sequential``, ``tf.keras.layers``."""
+    nb = copy.deepcopy(nb)
+    for grade_id in ("spotify_q1_model", "spotify_q3_model"):
+        cell = nb.cells[_index(nb, grade_id)]
+        cell.source = "import tensorflow as tf\n" + cell.source.replace("keras.", "tf.keras.").replace(
+            "layers.", "tf.keras.layers.").replace("tf.keras.tf.keras.layers.", "tf.keras.layers.")
+    return nb
+
+
+def big_output(nb, megabytes: int = 20):
+    """A saved output of ``megabytes`` MB (a printout left in the notebook)."""
+    nb = copy.deepcopy(nb)
+    cell = nb.cells[_index(nb, "spotify_q1_train")]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="0.1234 " * (megabytes * 1024 * 1024 // 7))]
+    cell.execution_count = 9
+    return nb
+
+
+def kept_right(lang: str) -> list[Case]:
+    """Changes that never made a right answer wrong, each alone (the benchmark's rows); the suite
+    grades them all at once (``all_kept_right``)."""
+    sol = solution(lang)
+    both = {"spotify_q1": True, "spotify_q3": True}
+    return [Case(name, {"spotify.ipynb": change(sol)}, 10, both)
+            for name, change in (("cells without ids, nbformat 4.2", ids_dropped_42),
+                                 ("check and grade cells deleted", checks_deleted),
+                                 ("the concrete block moved above the Spotify block", concrete_moved_up),
+                                 ("a kernelspec from the student's machine", own_kernelspec),
+                                 ("a !pip install cell and magics", pip_and_magics),
+                                 ("the tf.keras spelling", tf_keras),
+                                 ("a saved output of 20 MB", big_output))]
+
+
+def all_kept_right(lang: str) -> Case:
+    """Every change of ``kept_right`` in one notebook: the suite's case (one grading, not seven).
+    Its check cells are deleted, so the students' own checks have nothing to say about it."""
+    nb = solution(lang)
+    for change in (tf_keras, pip_and_magics, concrete_moved_up, own_kernelspec, big_output, checks_deleted,
+                   ids_dropped_42):
+        nb = change(nb)
+    return Case("every change that keeps a right answer right", {"spotify.ipynb": nb}, 10,
+                {"spotify_q1": True, "spotify_q3": True})

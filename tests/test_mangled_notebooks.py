@@ -16,15 +16,22 @@ import pytest
 from grader.commands.cli import grade_command
 from grader.running import sandbox
 from grader.running.recognise import label, normalized, released
-from mangled_corpus import ROOT, cases, solution, starter, write_case
+from mangled_corpus import ROOT, all_kept_right, cases, solution, starter, write_case
 
 pytestmark = pytest.mark.skipif(not sandbox.available(), reason="end-to-end grading needs the sandbox here")
 LANGS = ("en", "zh")
-CASES = [(lang, case.name) for lang in LANGS for case in cases(lang)]
+
+
+def corpus(lang: str) -> list:
+    """The mangled cases, and one notebook with every change that must keep a right answer right."""
+    return cases(lang) + [all_kept_right(lang)]
+
+
+CASES = [(lang, case.name) for lang in LANGS for case in corpus(lang)]
 
 
 def _case(lang: str, name: str):
-    return next(case for case in cases(lang) if case.name == name)
+    return next(case for case in corpus(lang) if case.name == name)
 
 
 def spotify_of(report: dict) -> dict:
@@ -113,20 +120,20 @@ def test_batch_grades_mangled_notebooks_as_the_command_does_and_says_which_file(
 
 
 def test_pytest_grader_grades_renamed_notebooks_without_metadata(tmp_path):
-    """`pytest --pyargs grader` in a student's folder holding Colab's copy and a second download."""
+    """`pytest --pyargs grader` in a student's folder holding Colab's copy and a wine saved as wine_final.ipynb."""
     folder = tmp_path / "my-notebooks"
     write_case(_case("en", "Colab's copy"), folder)
     wine = nbformat.read(ROOT / "solutions" / "dropout-batchnorm" / "wine.ipynb", as_version=4)
     for cell in wine.cells:
         cell.metadata = {}
-    (folder / "wine (1).ipynb").write_text(json.dumps(wine), encoding="utf-8")
+    (folder / "wine_final.ipynb").write_text(json.dumps(wine), encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "grader", "-p", "no:cacheprovider",
                            "--json", str(tmp_path / "r.json")], cwd=folder, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stdout[-3000:]
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["points"] == report["max_points"] == 15
-    assert {os.path.basename(nb["path"]) for nb in report["notebooks"]} == {"Copy of spotify.ipynb", "wine (1).ipynb"}
+    assert {os.path.basename(nb["path"]) for nb in report["notebooks"]} == {"Copy of spotify.ipynb", "wine_final.ipynb"}
 
 
 def _graded_file(case) -> str:

@@ -263,6 +263,9 @@ def grade(target, notebooks=None, cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     with use(lang):  # messages before the notebooks are read: the asked or ambient language
         unit, found, set_aside = find_and_choose(Path(target), by_key(assignment) if assignment else None)
         language = normalize(lang) or submission_language(found) or current_language()
+    if set_aside:  # said in the notebooks' language, known only now (which file holds what is remembered)
+        with use(language):
+            set_aside = find_and_choose(Path(target), by_key(assignment) if assignment else None)[2]
     loading = _import_keras_in_background()  # after the look for notebooks: a usage error is told at once
     try:
         with use(language):
