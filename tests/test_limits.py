@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.base import limits as cpus
+from grader.base import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,38 +26,38 @@ def test_a_v2_quota_on_the_group_or_above_it_is_found_and_the_smallest_wins(tmp_
     write(tmp_path, {"cgroup.controllers": "cpu memory"})
     write(tmp_path / "docker", {"cpu.max": "150000 100000\n"})
     write(tmp_path / "docker" / "abc", {"cpu.max": "max 100000\n"})
-    assert cpus.cpu_quota(tmp_path, "0::/docker/abc\n") == 1.5
+    assert limits.cpu_quota(tmp_path, "0::/docker/abc\n") == 1.5
     write(tmp_path / "docker" / "abc", {"cpu.max": "50000 100000\n"})
-    assert cpus.cpu_quota(tmp_path, "0::/docker/abc\n") == 0.5
-    assert cpus.cpu_quota(tmp_path, "0::/elsewhere\n") is None  # a group not mounted here: the mount's own (none)
+    assert limits.cpu_quota(tmp_path, "0::/docker/abc\n") == 0.5
+    assert limits.cpu_quota(tmp_path, "0::/elsewhere\n") is None  # a group not mounted here: the mount's own (none)
 
 
 def test_a_container_that_sees_its_own_group_as_the_root_reads_the_mount(tmp_path):
     write(tmp_path, {"cgroup.controllers": "cpu", "cpu.max": "50000 100000"})
-    assert cpus.cpu_quota(tmp_path, "0::/\n") == 0.5
+    assert limits.cpu_quota(tmp_path, "0::/\n") == 0.5
 
 
 def test_a_v1_quota_and_a_hybrid_host_and_no_quota(tmp_path):
     write(tmp_path / "cpu,cpuacct" / "kit", {"cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000"})
-    assert cpus.cpu_quota(tmp_path, "4:cpu,cpuacct:/kit\n0::/\n") == 0.5
+    assert limits.cpu_quota(tmp_path, "4:cpu,cpuacct:/kit\n0::/\n") == 0.5
     write(tmp_path / "cpu,cpuacct" / "kit", {"cpu.cfs_quota_us": "-1"})
-    assert cpus.cpu_quota(tmp_path, "4:cpu,cpuacct:/kit\n0::/\n") is None  # -1: no quota
+    assert limits.cpu_quota(tmp_path, "4:cpu,cpuacct:/kit\n0::/\n") is None  # -1: no quota
     write(tmp_path / "unified", {"cgroup.controllers": "cpu"})
     write(tmp_path / "unified" / "job", {"cpu.max": "200000 100000"})
-    assert cpus.cpu_quota(tmp_path, "4:cpu,cpuacct:/kit\n0::/job\n") == 2.0  # v2 under unified/
-    assert cpus.cpu_quota(tmp_path, "garbage\n") is None
+    assert limits.cpu_quota(tmp_path, "4:cpu,cpuacct:/kit\n0::/job\n") == 2.0  # v2 under unified/
+    assert limits.cpu_quota(tmp_path, "garbage\n") is None
 
 
 def test_threads_are_whole_cpus_and_an_instructors_setting_wins():
-    assert cpus.training_threads(0.5) == {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+    assert limits.training_threads(0.5) == {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
                                           "OMP_NUM_THREADS": "1"}
-    assert cpus.training_threads(2.0)["TF_NUM_INTRAOP_THREADS"] == "2"
-    assert cpus.training_threads(3.99)["OMP_NUM_THREADS"] == "3"
+    assert limits.training_threads(2.0)["TF_NUM_INTRAOP_THREADS"] == "2"
+    assert limits.training_threads(3.99)["OMP_NUM_THREADS"] == "3"
     environ = {"OMP_NUM_THREADS": "4"}
-    assert cpus.set_training_threads(environ) == {} and environ == {"OMP_NUM_THREADS": "4"}
+    assert limits.set_training_threads(environ) == {} and environ == {"OMP_NUM_THREADS": "4"}
     environ = {}
-    assert cpus.set_training_threads(environ) == environ and environ["TF_NUM_INTEROP_THREADS"] == "1"
-    assert int(environ["TF_NUM_INTRAOP_THREADS"]) == max(1, int(cpus.usable_cpus()))
+    assert limits.set_training_threads(environ) == environ and environ["TF_NUM_INTEROP_THREADS"] == "1"
+    assert int(environ["TF_NUM_INTRAOP_THREADS"]) == max(1, int(limits.usable_cpus()))
 
 
 def _cgroup_v1_cpu() -> Path | None:
@@ -79,8 +79,8 @@ def test_a_real_quota_of_half_a_cpu_gives_one_thread():
     try:
         (group / "cpu.cfs_period_us").write_text("100000")
         (group / "cpu.cfs_quota_us").write_text("50000")
-        code = ("from grader.base import limits as cpus; import json; "
-                "print(json.dumps([cpus.cpu_quota(), cpus.usable_cpus(), cpus.training_threads()]))")
+        code = ("from grader.base import limits; import json; "
+                "print(json.dumps([limits.cpu_quota(), limits.usable_cpus(), limits.training_threads()]))")
         done = subprocess.run(["bash", "-c", f'echo $$ > {group}/cgroup.procs; exec "$0" -c "$1"', sys.executable, code],
                               capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert done.returncode == 0, done.stderr
