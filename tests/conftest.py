@@ -40,14 +40,6 @@ def pytest_configure(config):
 _BUDGETS: list = []  # this process's (pytest_runtest_logreport is not given the config)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """The longest files first (by their budgets), each file's tests in their own order: the two
-    workers take files in this order, so the last ones to start are short, and neither worker
-    waits alone at the end for a long file begun late."""
-    weight = {item: duration_budget.BUDGETS_S.get(item.nodeid.split("::")[0], 0.0) for item in items}
-    items.sort(key=lambda item: -weight[item])
-
-
 def pytest_runtest_logreport(report):
     if _BUDGETS:
         _BUDGETS[-1].add(report)
