@@ -84,3 +84,11 @@ else:
             raise SystemExit(2) from None
         if not _sandbox.active:
             print(_sandbox.warning(), file=sys.stderr)
+        # nbgrader autogrades one submission after the other; from the command line the kit shares a
+        # class among a few nbgrader processes, one more than the CPUs (grader/running/nbgrader_workers.py).
+        # c.ParallelAutograde.workers = 1 grades one after the other.
+        import nbgrader.apps.autogradeapp as _autograde_app
+
+        from grader.running.nbgrader_workers import ParallelAutograde
+
+        _autograde_app.Autograde = ParallelAutograde

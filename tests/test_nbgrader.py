@@ -243,8 +243,11 @@ def test_autograde_forks_kernels_and_serves_trainings_as_a_cold_run_would(course
     forked = sandbox.status().layer == "bubblewrap"
     assert all(("forked from the kit's warm process" in line) == forked for line in said.values()), said
     if sandbox.status().active:  # the cache is used only where student code is contained
-        # carol's Q1 (dropout 0.7) is hers alone; the demonstration and Q3 are alice's
-        assert "3 of 3 trainings served by the training cache (2 reused, 1 trained" in said[("carol", "spotify")], said
+        # carol's Q1 (dropout 0.7) is hers alone; the demonstration and Q3 are alice's, trained once
+        # between them (autograded at once by two processes, one waits for the other's training)
+        assert all("3 of 3 trainings served by the training cache" in said[(s, "spotify")] for s in ("alice", "carol"))
+        assert trained(said[("carol", "spotify")]) >= 1, said
+        assert trained(said[("carol", "spotify")]) + trained(said[("alice", "spotify")]) <= 4, said
         li = kit_summaries((course / "autograde-zh.log").read_text())[("li", "spotify")]
         assert "3 of 3 trainings served by the training cache (3 reused" in li, li  # the same trainings in Chinese
     fast, cold = FAST_AND_COLD[course]
@@ -253,16 +256,38 @@ def test_autograde_forks_kernels_and_serves_trainings_as_a_cold_run_would(course
     assert "trainings in the notebook (no training cache here)" in cold_said[("carol", "spotify")], cold_said
 
 
+def test_the_class_is_autograded_by_one_nbgrader_process_per_cpu(course):
+    """The command shares the class among nbgrader processes (one per CPU the grader may use),
+    each notebook autograded once, by nbgrader's own code, into the one gradebook."""
+    from grader.running.nbgrader_workers import default_workers
+
+    log = (course / "autograde.log").read_text()
+    processes = min(default_workers(), 4)  # alice, bob, carol and erin (li took the Chinese release)
+    if processes > 1:
+        assert f"autograding 4 submissions in {processes} nbgrader processes at once" in log, log[-3000:]
+        assert "the nbgrader process that autograded" in log and "erin" in log.split("the nbgrader process that")[-1]
+    else:
+        assert "nbgrader processes at once" not in log
+    assert len(kit_summaries(log)) == 6  # and each notebook once (kit_summaries checks it)
+    assert autograded(course, "bob") == 0 and autograded(course, "alice") == FULL
+
+
+def trained(line: str) -> int:
+    """How many of a notebook's trainings the kit trained (not reused), from its log line."""
+    import re
+
+    return int(re.search(r"(\d+) trained by the kit", line).group(1))
+
+
 def kit_summaries(log: str) -> dict:
     """(student, notebook) -> the kit's line about how that notebook's kernel and trainings ran."""
     import re
 
-    found, current = {}, None
+    found = {}
     for line in log.splitlines():
-        if m := re.search(r"Autograding .*/autograded/([^/]+)/[^/]+/([^/]+)\.ipynb", line):
-            current = (m.group(1), m.group(2))
-        elif "the kit: kernel" in line and current:
-            found[current] = line
+        if m := re.search(r"the kit: (.+?)/([^/]+?)\.ipynb: kernel", line):
+            assert (m.group(1), m.group(2)) not in found, line  # each notebook autograded once
+            found[(m.group(1), m.group(2))] = line
     return found
 
 
@@ -461,7 +486,7 @@ def test_formgraders_autograde_button_takes_the_same_fast_path(course):
                             capture_output=True, text=True, timeout=900)
     answer = json.loads(button.stdout.strip().splitlines()[-1])
     assert answer["success"] is True, answer
-    said = [line for line in answer["log"].splitlines() if "the kit: kernel" in line]
+    said = [line for line in answer["log"].splitlines() if ": kernel " in line and "the kit: alice/" in line]
     assert len(said) == 2, answer["log"][-3000:]  # wine and spotify
     if sandbox.status().layer == "bubblewrap":
         assert all("forked from the kit's warm process" in line for line in said), said

@@ -26,6 +26,7 @@ import pytest
 import container
 from grader.running import confine, sandbox
 from grader.running.exposure import KIT_PACKAGE
+from grader.running.nbgrader_workers import default_workers
 from grader.commands.cli import nbgrader_env
 from secret_probes import hostile_contained, hostile_source, leaks, plant
 from submissions import set_answer, write
@@ -147,6 +148,12 @@ def test_nbgrader_autograde(planted, tmp_path, root, where):
         shutil.copytree(root / folder, course / folder)
     shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
     make_course(planted, course, where)
+    # a second student (the solutions' wine, whose training the suite has stored): the command
+    # shares the class among nbgrader processes, so mallory is autograded by one that the command
+    # started (where the grader may use 2 CPUs)
+    trent = course / "submitted" / "trent" / ASSIGNMENT
+    trent.mkdir(parents=True)
+    shutil.copy(root / "solutions" / ASSIGNMENT / "wine.ipynb", trent / "wine.ipynb")
     before = where.before()
     env = environment(planted)
 
@@ -159,6 +166,8 @@ def test_nbgrader_autograde(planted, tmp_path, root, where):
     runs = [nbgrader("generate_assignment", ASSIGNMENT, "--force"), nbgrader("autograde", ASSIGNMENT, "--create"),
             nbgrader("generate_feedback", ASSIGNMENT)]
     autograded = json.loads((course / "autograded" / "mallory" / ASSIGNMENT / "spotify.ipynb").read_text())
+    shared = "autograding 2 submissions in 2 nbgrader processes at once" in runs[1].stdout + runs[1].stderr
+    assert shared == (default_workers() > 1), runs[1].stderr[-3000:]
 
     def error_of(grade_id):
         cell = next(c for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)

@@ -144,9 +144,13 @@ class ContainedExecute(Execute):
         self._roots: tuple = ()
         self._trainings: _Trainings | None = None
         self._manager = None
+        self._whose = "notebook"
 
     def preprocess(self, nb, resources=None, km=None):
         folder = Path(((resources or {}).get("metadata") or {}).get("path") or os.getcwd()).resolve()
+        told = (resources or {}).get("nbgrader", {}) if isinstance(resources, dict) else {}
+        # the line names its notebook: a class autograded by several processes interleaves their logs
+        self._whose = f"{told.get('student', folder.parent.name)}/{told.get('notebook', 'notebook')}.ipynb"
         self._roots = (str(autograded_root(folder, resources or {})),)
         cache = _training_cache()
         self._trainings = _Trainings(cache, folder) if cache is not None else None
@@ -165,11 +169,11 @@ class ContainedExecute(Execute):
         why a training could not be served, unless that was said as it happened)."""
         kernel = "forked from the kit's warm process" if getattr(self._manager, "forked", False) else "started cold"
         if self._trainings is None:
-            return f"the kit: kernel {kernel}; trainings in the notebook (no training cache here)"
+            return f"the kit: {self._whose}: kernel {kernel}; trainings in the notebook (no training cache here)"
         run = self._trainings.run
         unsaid = [f"{qid}: {note}" for qid, note in run.training.items() if f"{qid}: {note}" not in self._trainings.said]
         reused = sum(1 for _, hit in run.served if hit)
-        return (f"the kit: kernel {kernel}; {len(run.served)} of {self._trainings.trainings} trainings served by the "
+        return (f"the kit: {self._whose}: kernel {kernel}; {len(run.served)} of {self._trainings.trainings} trainings served by the "
                 f"training cache ({reused} reused, {len(run.served) - reused} trained by the kit)"
                 + "".join(f"; {line}" for line in unsaid))
 
