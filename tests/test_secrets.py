@@ -26,7 +26,6 @@ import pytest
 import container
 from grader.running import confine, sandbox
 from grader.running.exposure import KIT_PACKAGE
-from grader.running.nbgrader_workers import default_workers
 from grader.commands.cli import nbgrader_env
 from secret_probes import hostile_contained, hostile_source, leaks, plant
 from submissions import set_answer, write
@@ -147,13 +146,14 @@ def test_nbgrader_autograde(planted, tmp_path, root, where):
     for folder in ("solutions", "exercises"):
         shutil.copytree(root / folder, course / folder)
     shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    with open(course / "nbgrader_config.py", "a") as config:  # mallory and trent, each in a process of their own
+        config.write("\nc.ParallelAutograde.workers = 2\n")
     make_course(planted, course, where)
-    # a second student (the solutions' wine, whose training the suite has stored): the command
-    # shares the class among nbgrader processes, so mallory is autograded by one that the command
-    # started (where the grader may use 2 CPUs)
+    # a second student (the release's wine, untouched: nothing to train): the command shares the
+    # class between two nbgrader processes, so mallory is autograded by one that it started
     trent = course / "submitted" / "trent" / ASSIGNMENT
     trent.mkdir(parents=True)
-    shutil.copy(root / "solutions" / ASSIGNMENT / "wine.ipynb", trent / "wine.ipynb")
+    shutil.copy(root / "exercises" / ASSIGNMENT / "wine.ipynb", trent / "wine.ipynb")
     before = where.before()
     env = environment(planted)
 
@@ -166,8 +166,8 @@ def test_nbgrader_autograde(planted, tmp_path, root, where):
     runs = [nbgrader("generate_assignment", ASSIGNMENT, "--force"), nbgrader("autograde", ASSIGNMENT, "--create"),
             nbgrader("generate_feedback", ASSIGNMENT)]
     autograded = json.loads((course / "autograded" / "mallory" / ASSIGNMENT / "spotify.ipynb").read_text())
-    shared = "autograding 2 submissions in 2 nbgrader processes at once" in runs[1].stdout + runs[1].stderr
-    assert shared == (default_workers() > 1), runs[1].stderr[-3000:]
+    assert "autograding 2 submissions in 2 nbgrader processes at once" in runs[1].stdout + runs[1].stderr, \
+        runs[1].stderr[-3000:]
 
     def error_of(grade_id):
         cell = next(c for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
