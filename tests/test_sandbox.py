@@ -31,26 +31,43 @@ def test_kernel_environment_keeps_only_the_allow_list(tmp_path):
 
 def test_only_the_folders_finished_kernels_left_are_swept(tmp_path):
     """A kernel's folder outlives it when the kernel's caches are written after jupyter_client
-    cleaned up: swept once stale (no connection file, unchanged for an hour); a live kernel's
-    folder, a fresh one and anything not the kit's stay."""
+    cleaned up, or when its grader was killed (kill -9: the connection file and sockets stay):
+    swept once unchanged for an hour with no process listening on its sockets; a live kernel's
+    folder (its socket answers), a fresh one and anything not the kit's stay."""
     import os
+    import socket
     import time
 
     from grader.running.sandbox import STALE_AFTER_S, sweep_stale_ipc_folders
 
     now = time.time()
-    folders = {name: tmp_path / name for name in ("kit-ipc-left", "kit-ipc-live", "kit-ipc-fresh", "other-old")}
+    names = ("kit-ipc-left", "kit-ipc-killed", "kit-ipc-live", "kit-ipc-fresh", "kit-ipc-fresh-inside", "other-old")
+    folders = {name: tmp_path / name for name in names}
+    sockets = []
     for name, folder in folders.items():
         (folder / "home" / ".cache").mkdir(parents=True)
         (folder / "home" / ".cache" / "fontlist.json").write_text("{}")
-        if name == "kit-ipc-live":
+        if name in ("kit-ipc-live", "kit-ipc-killed"):
             (folder / "connection.json").write_text("{}")
+            listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listening.bind(str(folder / "kernel-1"))
+            if name == "kit-ipc-live":
+                listening.listen()
+                sockets.append(listening)
+            else:  # the kernel is gone: its socket file stays, nobody accepts on it
+                listening.close()
         if name != "kit-ipc-fresh":
             for path in [folder, *folder.rglob("*")]:
                 os.utime(path, (now - STALE_AFTER_S - 60, now - STALE_AFTER_S - 60))
-    removed = sweep_stale_ipc_folders(tmp_path, now=now)
-    assert removed == [folders["kit-ipc-left"]] and not folders["kit-ipc-left"].exists()
-    assert all(folders[name].exists() for name in ("kit-ipc-live", "kit-ipc-fresh", "other-old"))
+    os.utime(folders["kit-ipc-fresh-inside"] / "home" / ".cache" / "fontlist.json", (now, now))
+    try:
+        removed = sweep_stale_ipc_folders(tmp_path, now=now)
+    finally:
+        for listening in sockets:
+            listening.close()
+    assert sorted(removed) == [folders["kit-ipc-killed"], folders["kit-ipc-left"]]
+    assert not any(folder.exists() for folder in removed)
+    assert all(folders[name].exists() for name in ("kit-ipc-live", "kit-ipc-fresh", "kit-ipc-fresh-inside", "other-old"))
 
 
 def test_mounts_come_after_the_private_tmp_and_parents_before_children(tmp_path, monkeypatch):

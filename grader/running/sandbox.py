@@ -366,23 +366,58 @@ STALE_AFTER_S = 3600
 
 
 def sweep_stale_ipc_folders(parent: Path | None = None, now: float | None = None) -> list:
-    """Remove the kernel folders (sockets, the kernel's throwaway HOME) that a finished kernel left:
-    jupyter_client removed their connection file, but the kernel's caches outlived it. A folder is
-    stale when it has no connection file and nothing in it changed for an hour (no kernel of this or
-    another grader uses it then). Returns what was removed."""
+    """Remove the kernel folders (sockets, the kernel's throwaway HOME) that no kernel uses any
+    more: a folder is stale when nothing in it changed for an hour and no process listens on its
+    sockets (jupyter_client removed the connection file of a kernel that ended, but the kernel's
+    caches outlived it; a grader killed with kill -9 removed nothing). Returns what was removed.
+    Every grading process sweeps once, so a fresh folder costs one stat, not a walk."""
     parent = Path(parent or tempfile.gettempdir())
     now = time.time() if now is None else now
     removed = []
     for folder in parent.glob(IPC_PREFIX + "*"):
         try:
-            newest = max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.rglob("*")])
-            if (folder / "connection.json").exists() or now - newest < STALE_AFTER_S:
+            if _changed_since(folder, now - STALE_AFTER_S) or _listened_on(folder):
                 continue
         except OSError:
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
+
+
+def _changed_since(folder: Path, moment: float) -> bool:
+    """Did the folder or anything in it change after ``moment``? (Stops at the first that did.)"""
+    if folder.stat().st_mtime >= moment:
+        return True
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.stat(follow_symlinks=False).st_mtime >= moment:
+                    return True
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+    return False
+
+
+def _listened_on(folder: Path) -> bool:
+    """Does a process (a kernel) still accept connections on one of the folder's sockets?"""
+    import socket
+    import stat
+
+    for path in folder.iterdir():
+        if not stat.S_ISSOCK(path.lstat().st_mode):
+            continue
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+            return True
+        except OSError:
+            continue
+        finally:
+            probe.close()
+    return False
 
 
 _swept = False
