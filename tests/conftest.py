@@ -30,6 +30,10 @@ def pytest_configure(config):
     pytest-xdist starts its workers, which inherit it."""
     if config.option.durations is None:
         config.option.durations = 15
+    # pytest-xdist hands out files in the order collected, not by their number of tests (which sent
+    # the soak, one test of six minutes, out last, with the other worker idle at the end)
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
     if not os.environ.get(cache_guard.SUITE_MARK):
         config.stash[GUARD] = cache_guard.Guard()
     if not hasattr(config, "workerinput"):  # the process that reports: every worker's tests come here
@@ -38,6 +42,15 @@ def pytest_configure(config):
 
 
 _BUDGETS: list = []  # this process's (pytest_runtest_logreport is not given the config)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The longest files first (by their budgets), each file's tests in their own order: the two
+    workers take files in this order, so the last ones to start are short. (The first three, the
+    nbgrader course, the training cache's corpus and the soak, start while the suite's training
+    cache fills: the soak seeds its class's cache with what is there when it starts.)"""
+    weight = {item: duration_budget.BUDGETS_S.get(item.nodeid.split("::")[0], 0.0) for item in items}
+    items.sort(key=lambda item: -weight[item])
 
 
 def pytest_runtest_logreport(report):
