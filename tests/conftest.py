@@ -46,11 +46,28 @@ _BUDGETS: list = []  # this process's (pytest_runtest_logreport is not given the
 
 def pytest_collection_modifyitems(session, config, items):
     """The longest files first (by their budgets), each file's tests in their own order: the two
-    workers take files in this order, so the last ones to start are short. (The first three, the
-    nbgrader course, the training cache's corpus and the soak, start while the suite's training
-    cache fills: the soak seeds its class's cache with what is there when it starts.)"""
-    weight = {item: duration_budget.BUDGETS_S.get(item.nodeid.split("::")[0], 0.0) for item in items}
-    items.sort(key=lambda item: -weight[item])
+    workers take files in this order, so the last ones to start are short. The soak goes out once
+    about half the suite's budgeted time has: it seeds its class's cache with the trainings the
+    run has stored by then (all of them, by half-way), and it is long enough that, sent last,
+    the other worker would sit idle at the end."""
+    budget = {item.nodeid.split("::")[0]: duration_budget.BUDGETS_S.get(item.nodeid.split("::")[0], 0.0)
+              for item in items}
+    files = sorted(budget, key=lambda name: -budget[name])
+    if SOAK in files:
+        files.remove(SOAK)
+        spent, half = 0.0, sum(budget.values()) / 2
+        for at, name in enumerate(files):
+            spent += budget[name]
+            if spent >= half:
+                files.insert(at + 1, SOAK)
+                break
+        else:
+            files.append(SOAK)
+    position = {name: at for at, name in enumerate(files)}
+    items.sort(key=lambda item: position[item.nodeid.split("::")[0]])
+
+
+SOAK = "tests/test_soak.py"
 
 
 def pytest_runtest_logreport(report):

@@ -38,9 +38,12 @@ BUDGETS_S = {
     "tests/test_internals_notebook.py": 130.0,  # 54 in a fresh clone, 91 in CI beside the soak (44 alone)
     "tests/test_mangled_notebooks.py": 400.0,  # 263 in a fresh clone: 34 cases on the command, batch, pytest grader, own checks
 }
-# The whole suite's test time (both workers together): 3,149 s measured, times 1.25. The goal
-# is 2 x 20 minutes (2,400 s), not reached yet: lower this as the suite gets there.
-TOTAL_S = 3900.0
+# The whole suite's test time (both workers together). Set at 3,900 s (3,149 s measured for 555
+# tests, times 1.25); the mangled-notebook corpus and Gradescope's limits then added their files
+# (within their own budgets) and CI measured 3,925 s for 631 tests, every one passing, and a fresh
+# clone here 3,932 s for 634: 4,400 s is that, times 1.12. The goal is 2 x 20 minutes (2,400 s),
+# not reached yet: lower this as the suite gets there.
+TOTAL_S = 4400.0
 
 
 class Budget:
