@@ -30,10 +30,6 @@ def pytest_configure(config):
     pytest-xdist starts its workers, which inherit it."""
     if config.option.durations is None:
         config.option.durations = 15
-    # pytest-xdist hands out files in the order collected, not by their number of tests (which sent
-    # the soak, one test of six minutes, out last, with the other worker idle at the end)
-    if hasattr(config.option, "loadscopereorder"):
-        config.option.loadscopereorder = False
     if not os.environ.get(cache_guard.SUITE_MARK):
         config.stash[GUARD] = cache_guard.Guard()
     if not hasattr(config, "workerinput"):  # the process that reports: every worker's tests come here
@@ -42,32 +38,6 @@ def pytest_configure(config):
 
 
 _BUDGETS: list = []  # this process's (pytest_runtest_logreport is not given the config)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """The longest files first (by their budgets), each file's tests in their own order: the two
-    workers take files in this order, so the last ones to start are short. The soak goes out once
-    about half the suite's budgeted time has: it seeds its class's cache with the trainings the
-    run has stored by then (all of them, by half-way), and it is long enough that, sent last,
-    the other worker would sit idle at the end."""
-    budget = {item.nodeid.split("::")[0]: duration_budget.BUDGETS_S.get(item.nodeid.split("::")[0], 0.0)
-              for item in items}
-    files = sorted(budget, key=lambda name: -budget[name])
-    if SOAK in files:
-        files.remove(SOAK)
-        spent, half = 0.0, sum(budget.values()) / 2
-        for at, name in enumerate(files):
-            spent += budget[name]
-            if spent >= half:
-                files.insert(at + 1, SOAK)
-                break
-        else:
-            files.append(SOAK)
-    position = {name: at for at, name in enumerate(files)}
-    items.sort(key=lambda item: position[item.nodeid.split("::")[0]])
-
-
-SOAK = "tests/test_soak.py"
 
 
 def pytest_runtest_logreport(report):

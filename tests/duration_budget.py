@@ -21,7 +21,9 @@ BUDGETS_S = {
     "tests/test_held_out_seeds.py": 420.0,  # 275: ten trainings that must be fresh
     "tests/test_hosted_notebook.py": 320.0,  # 201: an image installed, the solutions run in it
     "tests/test_grading_end_to_end.py": 290.0,  # 190
-    "tests/test_secrets.py": 270.0,  # 172
+    # 172; 229 and 277 in fresh clones once mallory was autograded by one of two nbgrader processes
+    # (a second student beside her, on the host and in the simulated container)
+    "tests/test_secrets.py": 340.0,
     "tests/test_internals_grading.py": 240.0,  # 158
     # 268 in a fresh clone after run_autograder's container settings (cold kernels: +20 s), its time-budget
     # run (+60 s, since cut to 40) and the calibrated-environment check of setup.sh (+6 s)
@@ -40,8 +42,8 @@ BUDGETS_S = {
 }
 # The whole suite's test time (both workers together). Set at 3,900 s (3,149 s measured for 555
 # tests, times 1.25); the mangled-notebook corpus and Gradescope's limits then added their files
-# (within their own budgets) and CI measured 3,925 s for 631 tests, every one passing, and a fresh
-# clone here 3,932 s for 634: 4,400 s is that, times 1.12. The goal is 2 x 20 minutes (2,400 s),
+# (within their own budgets) and CI measured 3,925 s for 631 tests, every one passing, and fresh
+# clones here 3,932 s for 634: 4,400 s is that, times 1.12. The goal is 2 x 20 minutes (2,400 s),
 # not reached yet: lower this as the suite gets there.
 TOTAL_S = 4400.0
 
