@@ -67,5 +67,7 @@ class Budget:
         return found
 
     def table(self, top: int = 10) -> list:
+        """The ``top`` slowest files against their budgets, then the whole suite against TOTAL_S."""
         rows = sorted(self.seconds.items(), key=lambda item: -item[1])[:top]
-        return [f"{spent:8.1f} s of {BUDGETS_S.get(name, DEFAULT_S):6.0f} s  {name}" for name, spent in rows]
+        return [f"{spent:8.1f} s of {BUDGETS_S.get(name, DEFAULT_S):6.0f} s  {name}" for name, spent in rows] + [
+            f"{sum(self.seconds.values()):8.1f} s of {TOTAL_S:6.0f} s  the whole suite"]

@@ -24,6 +24,8 @@ def test_a_file_over_its_budget_is_named_with_what_it_took_and_a_file_within_is_
     assert dict((name, (round(spent, 1), allowed)) for name, spent, allowed in over)[listed] == (
         BUDGETS_S[listed] + 1, BUDGETS_S[listed])
     assert budget.table(top=1)[0].endswith(listed)
+    whole = sum(BUDGETS_S[listed] / 2 + x for x in (0, 1)) + DEFAULT_S + 1 + DEFAULT_S - 1
+    assert budget.table(top=1)[-1] == f"{whole:8.1f} s of {duration_budget.TOTAL_S:6.0f} s  the whole suite"
 
 
 def test_the_whole_suite_has_a_budget_of_its_own(monkeypatch):
