@@ -248,11 +248,9 @@ def test_autograde_forks_kernels_and_serves_trainings_as_a_cold_run_would(course
     forked = sandbox.status().layer == "bubblewrap"
     assert all(("forked from the kit's warm process" in line) == forked for line in said.values()), said
     if sandbox.status().active:  # the cache is used only where student code is contained
-        # carol's Q1 (dropout 0.7) is hers alone; the demonstration and Q3 are alice's, trained once
-        # between them (autograded at once by two processes, one waits for the other's training)
-        assert all("3 of 3 trainings served by the training cache" in said[(s, "spotify")] for s in ("alice", "carol"))
-        assert trained(said[("carol", "spotify")]) >= 1, said
-        assert trained(said[("carol", "spotify")]) + trained(said[("alice", "spotify")]) <= 4, said
+        # carol's Q1 (dropout 0.7) is hers alone; the demonstration and Q3 are alice's (the two
+        # processes deal alice and carol to the same one, alice first)
+        assert "3 of 3 trainings served by the training cache (2 reused, 1 trained" in said[("carol", "spotify")], said
         li = kit_summaries((course / "autograde-zh.log").read_text())[("li", "spotify")]
         assert "3 of 3 trainings served by the training cache (3 reused" in li, li  # the same trainings in Chinese
     fast, cold = FAST_AND_COLD[course]
@@ -271,13 +269,6 @@ def test_the_class_is_autograded_by_several_nbgrader_processes(course):
     assert "the nbgrader process that autograded" in log and "erin" in log.split("the nbgrader process that")[-1]
     assert len(kit_summaries(log)) == 6  # and each notebook once (kit_summaries checks it)
     assert autograded(course, "bob") == 0 and autograded(course, "alice") == FULL
-
-
-def trained(line: str) -> int:
-    """How many of a notebook's trainings the kit trained (not reused), from its log line."""
-    import re
-
-    return int(re.search(r"(\d+) trained by the kit", line).group(1))
 
 
 def kit_summaries(log: str) -> dict:
