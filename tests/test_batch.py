@@ -256,3 +256,22 @@ def test_formgrader_opens_what_batch_graded_with_only_the_free_responses_to_grad
     graded = nbformat.read(course / "autograded" / "carol" / ASSIGNMENT / "spotify.ipynb", as_version=4)
     test_cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "spotify_q1_architecture")
     assert test_cell.outputs[0]["output_type"] == "error" and "Dropout" in test_cell.outputs[0]["evalue"]
+
+
+def test_only_a_task_that_failed_on_its_worker_is_recorded_as_the_students_failure():
+    """A result lost on the way is sent again, never recorded: when the scheduler is killed while a
+    finished result is being fetched, Dask raises CommClosedError ("Stream is closed") on a future
+    whose task succeeded (the soak once recorded a right answer as 0 points that way)."""
+    import asyncio
+    import concurrent.futures
+
+    from distributed.comm.core import CommClosedError
+
+    from grader.commands.batch import _connection_lost
+
+    assert _connection_lost(CommClosedError("in <TCP (closed) ...>: Stream is closed"), "finished")
+    assert _connection_lost(concurrent.futures.CancelledError("grade-alice"), "cancelled")
+    assert _connection_lost(asyncio.CancelledError(), "pending")
+    assert _connection_lost(OSError("timed out"), "lost")
+    assert not _connection_lost(RuntimeError("the task's own failure"), "error")
+    assert not _connection_lost(CommClosedError("raised by the task itself"), "error")

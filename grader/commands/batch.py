@@ -340,7 +340,7 @@ def _grade_all(client, jobs, threads, cell_timeout, cache_dir, retries, recorder
         except BaseException as error:  # noqa: BLE001 - Dask's cancellation is not an Exception
             if isinstance(error, KeyboardInterrupt):
                 raise
-            if _connection_lost(error):
+            if _connection_lost(error, future.status):
                 lost.append(job)
                 continue
             # a task that failed every retry
@@ -364,12 +364,16 @@ def _grade_all(client, jobs, threads, cell_timeout, cache_dir, retries, recorder
     return lost
 
 
-def _connection_lost(error: BaseException) -> bool:
-    """Dask cancels every pending result when the client loses its scheduler (a restart)."""
+def _connection_lost(error: BaseException, status: str) -> bool:
+    """Was the result lost on the way, not failed in the task? Only a task that raised on its worker
+    (after its retries) has the status "error", and only that is recorded, as the student's
+    failure. Anything else is the connection's: Dask cancels every pending result when the client
+    loses its scheduler (a restart), and a result that finished while the scheduler went away
+    fails to be fetched (CommClosedError, "Stream is closed"); those are sent again."""
     import asyncio
     import concurrent.futures
 
-    return isinstance(error, (asyncio.CancelledError, concurrent.futures.CancelledError))
+    return status != "error" or isinstance(error, (asyncio.CancelledError, concurrent.futures.CancelledError))
 
 
 RECONNECT_WAIT_S = 120
