@@ -55,12 +55,44 @@ def sample(seen: dict, since_ticks: float, own: int) -> None:
         if start < since_ticks:
             continue
         key = (int(name), start)
-        record = seen.setdefault(key, {"ppid": ppid, "argv": [], "cpu": 0.0})
+        record = seen.setdefault(key, {"ppid": ppid, "argv": [], "cpu": 0.0, "cwd": ""})
+        if not record["cwd"]:
+            try:
+                record["cwd"] = os.readlink(f"/proc/{name}/cwd")
+            except OSError:
+                pass
         record["ppid"] = ppid
         record["cpu"] = (utime + stime) / TICK
         text = [a.decode(errors="replace") for a in argv if a]
         if text:
             record["argv"] = text  # the latest: bwrap and the launchers exec what they start
+
+
+def _test_in(text: str) -> str | None:
+    """The test named by a pytest temporary path in ``text`` (``.../popen-gw0/test_name0/...``)."""
+    parts = text.split("/")
+    for before, part in zip(parts, parts[1:]):
+        if part.startswith("test_") and (before.startswith("popen-gw") or before.startswith("pytest-")):
+            return part
+    return None
+
+
+def folder(record: dict, by_pid: dict, by_argv: dict) -> str:
+    """The test a process worked for: the first pytest temporary path in its working folder or
+    command line, or in its nearest ancestor's (a test's tmp_path: its name, cut to 30 characters
+    by pytest); else the process's own working folder. bwrap's helper is reparented to PID 1: it is
+    followed to the bwrap with the same command line that started it."""
+    seen_ids, current = set(), record
+    while current is not None and id(current) not in seen_ids:
+        seen_ids.add(id(current))
+        for text in [current["cwd"], *current["argv"]]:
+            if (found := _test_in(text)) is not None:
+                return found
+        parent = by_pid.get(current["ppid"])
+        if parent is None and current["ppid"] == 1:
+            parent = next((r for r in by_argv.get(tuple(current["argv"]), []) if r is not current), None)
+        current = parent
+    return record["cwd"] or "?"
 
 
 def kind(record: dict, by_pid: dict) -> str:
@@ -100,6 +132,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--top", type=int, default=40, help="how many folders to list (default 40)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -125,10 +158,24 @@ def main() -> int:
         print(f"{name:62} {len(cpus):6d} {sum(cpus):8.0f} {100 * sum(cpus) / busy:5.0f}% {statistics.median(cpus):7.1f}")
     print(f"{'not seen (short processes, last intervals, the rest of the machine)':62} {'':6} "
           f"{busy - counted:8.0f} {100 * (busy - counted) / busy:5.0f}%")
+    by_folder: dict = {}
+    by_argv: dict = {}
+    for record in seen.values():
+        by_argv.setdefault(tuple(record["argv"]), []).append(record)
+    for record in seen.values():
+        entry = by_folder.setdefault(folder(record, by_pid, by_argv), {})
+        name = kind(record, by_pid)
+        entry[name] = entry.get(name, 0.0) + record["cpu"]
+    print(f"\nwhere the CPU went, by test (the pytest temporary folder a process or its parent works in):")
+    for name, kinds_here in sorted(by_folder.items(), key=lambda item: -sum(item[1].values()))[:args.top]:
+        parts = ", ".join(f"{k.split(' (')[0].split(':')[0]} {v:.0f}" for k, v in
+                          sorted(kinds_here.items(), key=lambda item: -item[1]) if v >= 1)
+        print(f"{sum(kinds_here.values()):8.0f}  {name[:60]:60}  {parts}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"command": command, "exit": child.returncode, "wall_s": wall, "busy_cpu_s": busy,
-                       "kinds": {name: {"count": len(c), "cpu_s": sum(c)} for name, c in rows}}, f, indent=1)
+                       "kinds": {name: {"count": len(c), "cpu_s": sum(c)} for name, c in rows},
+                       "folders": by_folder}, f, indent=1)
     return child.returncode
 
 
